@@ -1,0 +1,34 @@
+# The README's two commands: `make check` and `make test`. Both set up .venv on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: check test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## check: run every policy pack over the reference stacks (the main job)
+check: $(STAMP)
+	$(BIN)/tierguard check
+
+## test: lint, then the whole test suite
+test: $(STAMP)
+	$(BIN)/ruff check tierguard tests policypacks reference_stacks examples benchmarks
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## bench: the speed goals (issue 8); prints a table and writes benchmarks/results.json
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

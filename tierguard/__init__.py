@@ -1,0 +1,3 @@
+"""tierguard: policy-as-code guardrails for three-tier Pulumi estates."""
+
+__version__ = "0.1.0"

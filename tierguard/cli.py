@@ -1,0 +1,61 @@
+"""The ``tierguard`` command. Subcommands live in :mod:`tierguard.commands` and are imported only
+when used, so ``tierguard check`` does not pay for what ``tierguard pack build`` needs."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from tierguard import __version__
+from tierguard.model import InputError
+
+# command name -> "module:attribute"
+COMMANDS: dict[str, str] = {
+    "check": "tierguard.commands.check:check",
+    "plan": "tierguard.commands.plan:plan",
+    "policies": "tierguard.commands.policies:policies",
+    "pack": "tierguard.commands.pack:pack",
+    "config": "tierguard.commands.config:config",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tierguard")
+def cli() -> None:
+    """Guardrails for three-tier Pulumi estates: identity, infra and app stacks."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: click's usage errors exit 2, InputError exits 2 with one line, never a traceback."""
+    try:
+        rv = cli.main(args=argv, prog_name="tierguard", standalone_mode=False)
+    except InputError as exc:
+        click.echo(f"tierguard: {exc}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("tierguard: aborted", err=True)
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return int(rv or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,336 @@
+"""Run ``pulumi_policy`` policies over a :class:`~tierguard.model.Stack` in-process, with the
+semantics of pulumi-policy's analyzer server (``pulumi_policy.policy._PolicyAnalyzerServicer``):
+
+* props are deserialised from the wire form and wrapped by ``unknown_checking_proxy``; reading a
+  value unknown during preview turns into an **advisory** "can't run policy ... during preview" note;
+* enforcement levels come from the policy, then the config's ``all``, then the policy's own entry;
+  ``disabled`` skips, ``remediate`` is reported as ``mandatory`` when a violation remains;
+* ``remediate`` policies run before validation, and validation sees the remediated properties, as
+  the engine calls ``Remediate`` before ``Analyze`` during ``pulumi preview``/``up``;
+* violation messages are the policy description, a newline, and the reported message;
+* ``not_applicable`` is recorded, stack policies see parents and dependencies resolved;
+* ``pulumi.get_project()``, ``get_stack()`` and ``Config`` work inside policies.
+
+``tests/test_analyzer_parity.py`` keeps this honest against the real server launched as the CLI
+launches it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from inspect import isawaitable
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties, serialize_properties
+from pulumi_policy.policy import _NotApplicableError
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+from tierguard import wire
+from tierguard.model import Finding, Location, Remediation, Resource, Result, Stack
+from tierguard.packconfig import PackConfig, PolicyConfig
+from tierguard.policies.base import Pack, rule_of
+
+# pulumi-policy's server always reports this version; the CLI uses PulumiPolicy.yaml's for display.
+PACK_VERSION = "0.0.1"
+
+
+def _run(result: Any) -> Any:
+    if isawaitable(result):
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(result)
+        finally:
+            loop.close()
+    return result
+
+
+def _options(res: Resource) -> PolicyResourceOptions:
+    timeouts = res.custom_timeouts or {}
+    return PolicyResourceOptions(
+        protect=res.protect,
+        ignore_changes=list(res.ignore_changes),
+        delete_before_replace=res.delete_before_replace,
+        aliases=list(res.aliases),
+        custom_timeouts=PolicyCustomTimeouts(
+            timeouts.get("create", 0), timeouts.get("update", 0), timeouts.get("delete", 0)
+        ),
+        additional_secret_outputs=list(res.additional_secret_outputs),
+        parent=res.parent or None,
+    )
+
+
+def configure_runtime(stack: Stack) -> None:
+    """What the analyzer server does on every request: project, stack, dry-run and config."""
+    pulumi.runtime.configure(
+        pulumi.runtime.Settings(
+            project=stack.project,
+            stack=stack.stack,
+            dry_run=stack.dry_run,
+            organization="organization",
+        )
+    )
+    for key, value in stack.config.items():
+        pulumi.runtime.set_config(key, value)
+
+
+class Evaluator:
+    """Evaluates a fixed list of packs with one reconciled configuration."""
+
+    def __init__(self, packs: Sequence[Pack], config: PackConfig | None = None) -> None:
+        self.packs = list(packs)
+        self.config = config or PackConfig()
+
+    def policy_config(self, stack: Stack) -> dict[str, PolicyConfig]:
+        config = self.config
+        if stack.tier:
+            tiered = [
+                p.name for pack in self.packs for p in pack.policies if "tier" in rule_of(p).config
+            ]
+            config = config.with_properties(tiered, {"tier": stack.tier})
+        return config.reconcile(self.packs)
+
+    def evaluate(self, stack: Stack) -> Result:
+        started = time.perf_counter()
+        configured = self.policy_config(stack)
+        configure_runtime(stack)
+        result = Result(stack=stack)
+        by_urn = stack.by_urn()
+        secrets = {stack.config[k] for k in stack.config_secret_keys if stack.config.get(k)}
+
+        checked = [r for r in stack.resources if not r.is_stack]
+        providers = {r.urn: r for r in checked if r.is_provider}
+        props_of: dict[str, Any] = {}
+        for res in checked:
+            secrets.update(wire.secret_strings(res.inputs))
+            inputs = self._remediate(res, configured, providers, stack, result)
+            props_of[res.urn] = inputs
+            self._analyze(res, inputs, configured, providers, stack, result)
+        self._analyze_stack(checked, props_of, configured, providers, stack, result, by_urn)
+
+        if secrets:
+            result.findings = [replace(f, message=wire.redact(f.message, secrets)) for f in result.findings]
+        result.timings["evaluate"] = time.perf_counter() - started
+        return result
+
+    # -- per resource ---------------------------------------------------------------------------
+
+    def _provider(self, res: Resource, providers: dict[str, Resource]) -> PolicyProviderResource | None:
+        if not res.provider:
+            return None
+        urn = res.provider.rsplit("::", 1)[0] if res.provider.count("::") > 3 else res.provider
+        prov = providers.get(urn)
+        if prov is None:
+            return None
+        props = unknown_checking_proxy(deserialize_properties(prov.inputs))
+        return PolicyProviderResource(prov.type, props, prov.urn, prov.name)
+
+    def _remediate(
+        self,
+        res: Resource,
+        configured: dict[str, PolicyConfig],
+        providers: dict[str, Resource],
+        stack: Stack,
+        result: Result,
+    ) -> dict[str, Any]:
+        """Run remediations in pack order; return the (possibly rewritten) wire inputs."""
+        inputs = res.inputs
+        remediating = [
+            (pack, p)
+            for pack in self.packs
+            for p in pack.policies
+            if isinstance(p, ResourceValidationPolicy)
+            and configured[p.name].enforcement_level == "remediate"
+            and p.has_remediation()
+        ]
+        if not remediating:
+            return inputs
+        props: Any = unknown_checking_proxy(deserialize_properties(inputs, True))
+        opts = _options(res)
+        provider = self._provider(res, providers)
+        for pack, policy in remediating:
+            args = ResourceValidationArgs(
+                res.type, props, res.urn, res.name, opts, provider,
+                dict(configured[policy.name].properties), stack.tags,
+            )
+            try:
+                new_props = _run(policy.remediate(args))
+                if new_props:
+                    props = new_props
+                    inputs = dict(serialize_properties(new_props))
+                    result.remediations.append(Remediation(policy.name, pack.name, res.urn, inputs))
+            except UnknownValueError as exc:
+                result.remediations.append(
+                    Remediation(
+                        policy.name, pack.name, res.urn, None,
+                        f"can't run remediation '{policy.name}' from policy pack "
+                        f"'{pack.name}@v{PACK_VERSION}' during preview: {exc.message}",
+                    )
+                )
+            except _NotApplicableError as exc:
+                result.not_applicable.append((policy.name, res.urn, exc.reason or ""))
+        return inputs
+
+    def _analyze(
+        self,
+        res: Resource,
+        inputs: dict[str, Any],
+        configured: dict[str, PolicyConfig],
+        providers: dict[str, Resource],
+        stack: Stack,
+        result: Result,
+    ) -> None:
+        props = None
+        opts = provider = None
+        for pack in self.packs:
+            for policy in pack.policies:
+                if not isinstance(policy, ResourceValidationPolicy):
+                    continue
+                level = configured[policy.name].enforcement_level
+                if level == "disabled":
+                    continue
+                if not policy.has_validation():
+                    result.not_applicable.append((policy.name, res.urn, "Policy does not implement validate"))
+                    continue
+                if props is None:
+                    props = unknown_checking_proxy(deserialize_properties(inputs))
+                    opts = _options(res)
+                    provider = self._provider(res, providers)
+                args = ResourceValidationArgs(
+                    res.type, props, res.urn, res.name, opts, provider,  # type: ignore[arg-type]
+                    dict(configured[policy.name].properties), stack.tags,
+                )
+                report = self._reporter(pack, policy, level, stack, result, res, None)
+                self._call(policy, args, report, pack, stack, result, res.urn, res)
+
+    def _analyze_stack(
+        self,
+        resources: list[Resource],
+        props_of: dict[str, Any],
+        configured: dict[str, PolicyConfig],
+        providers: dict[str, Resource],
+        stack: Stack,
+        result: Result,
+        by_urn: dict[str, Resource],
+    ) -> None:
+        stack_policies = [
+            (pack, p)
+            for pack in self.packs
+            for p in pack.policies
+            if isinstance(p, StackValidationPolicy) and configured[p.name].enforcement_level != "disabled"
+        ]
+        if not stack_policies:
+            return
+        built: dict[str, PolicyResource] = {}
+        for res in resources:
+            props = unknown_checking_proxy(deserialize_properties(props_of[res.urn]))
+            built[res.urn] = PolicyResource(
+                res.type, props, res.urn, res.name, _options(res), self._provider(res, providers), None, [], {}
+            )
+        for res in resources:
+            pr = built[res.urn]
+            if res.parent and res.parent in built:
+                pr.parent = built[res.parent]
+            pr.dependencies.extend(built[d] for d in res.dependencies if d in built)
+            for key, deps in res.property_dependencies.items():
+                pr.property_dependencies[key] = [built[d] for d in deps if d in built]
+        policy_resources = list(built.values())
+        for pack, policy in stack_policies:
+            args = StackValidationArgs(policy_resources, dict(configured[policy.name].properties), stack.tags)
+            report = self._reporter(pack, policy, configured[policy.name].enforcement_level, stack, result, None, by_urn)
+            self._call(policy, args, report, pack, stack, result, "", None)
+
+    # -- shared ---------------------------------------------------------------------------------
+
+    def _reporter(
+        self,
+        pack: Pack,
+        policy: Any,
+        level: str,
+        stack: Stack,
+        result: Result,
+        res: Resource | None,
+        by_urn: dict[str, Resource] | None,
+    ):
+        rule = rule_of(policy)
+        if level == "remediate":
+            level = "mandatory"
+        fallback = Location(stack.project_file) if stack.project_file else None
+
+        def report_violation(message: str, urn: str | None = None) -> None:
+            if message and not isinstance(message, str):
+                raise TypeError("Expected message to be a string")
+            text = policy.description + (f"\n{message}" if message else "")
+            target = res if res is not None else (by_urn or {}).get(urn or "")
+            result.findings.append(
+                Finding(
+                    policy=policy.name,
+                    pack=pack.name,
+                    category=rule.category,
+                    severity=rule.severity,
+                    enforcement_level=level,
+                    message=text,
+                    urn=target.urn if target else (urn or ""),
+                    type=target.type if target else "",
+                    location=(target.location if target and target.location else fallback),
+                    stack=stack.label,
+                )
+            )
+
+        return report_violation
+
+    def _call(
+        self,
+        policy: Any,
+        args: Any,
+        report: Any,
+        pack: Pack,
+        stack: Stack,
+        result: Result,
+        urn: str,
+        res: Resource | None,
+    ) -> None:
+        try:
+            _run(policy.validate(args, report))
+        except UnknownValueError as exc:
+            rule = rule_of(policy)
+            result.findings.append(
+                Finding(
+                    policy=policy.name,
+                    pack=pack.name,
+                    category=rule.category,
+                    severity=rule.severity,
+                    enforcement_level=EnforcementLevel.ADVISORY.value,
+                    message=(
+                        f"can't run policy '{policy.name}' from policy pack "
+                        f"'{pack.name}@v{PACK_VERSION}' during preview: {exc.message}"
+                    ),
+                    urn=urn,
+                    type=res.type if res else "",
+                    location=res.location if res else None,
+                    stack=stack.label,
+                    kind="note",
+                )
+            )
+        except _NotApplicableError as exc:
+            result.not_applicable.append((policy.name, urn, exc.reason or ""))
+
+
+def evaluate(stack: Stack, packs: Iterable[Pack], config: PackConfig | None = None) -> Result:
+    """Evaluate ``packs`` over ``stack`` (convenience for one-off calls and tests)."""
+    return Evaluator(list(packs), config).evaluate(stack)

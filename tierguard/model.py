@@ -1,0 +1,192 @@
+"""The one vocabulary every part of tierguard speaks.
+
+Readers turn their input (a program run offline, a ``pulumi preview --json`` document, a
+``pulumi stack export`` file) into a :class:`Stack` of :class:`Resource` records; the evaluator and
+the plan rules turn those into :class:`Finding` objects; reporters only ever see findings.
+
+Resource inputs are kept in the **analyzer wire form** -- the JSON the Pulumi engine sends a policy
+pack over gRPC: unknown values are the engine's sentinel strings and secrets are objects carrying the
+secret signature. Keeping that form means the evaluator can hand exactly what the CLI would hand to
+``pulumi_policy``, and that secrets stay recognisable until the last moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Categories: every policy carries exactly one of these as its tag (DEVELOPERS.md contract).
+CATEGORIES = ("tier-boundary", "iam", "deletion-protection", "plan-size")
+
+TIERS = ("identity", "infra", "app")
+
+ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in the user's code (or input file) a resource was declared."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file}
+        if self.line is not None:
+            out["line"] = self.line
+        if self.column is not None:
+            out["column"] = self.column
+        return out
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+@dataclass
+class Resource:
+    """One resource as a policy (or a plan rule) sees it."""
+
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    custom: bool = True
+    id: str | None = None
+    protect: bool = False
+    retain_on_delete: bool = False
+    delete_before_replace: bool | None = None
+    ignore_changes: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    # seconds, keys "create", "update", "delete"; None when not set
+    custom_timeouts: dict[str, float] | None = None
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    parent: str | None = None
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    # provider reference as the engine writes it: "<provider urn>::<provider id>"
+    provider: str | None = None
+    location: Location | None = None
+    # Only for resources read from a preview: the step's operation and the old state.
+    op: str | None = None
+    old: Resource | None = None
+    # Preview step details (replaceReasons, diffReasons, detailedDiff) when known.
+    step: dict[str, Any] | None = None
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith("pulumi:providers:")
+
+    @property
+    def is_stack(self) -> bool:
+        return self.type == "pulumi:pulumi:Stack"
+
+
+@dataclass
+class Stack:
+    """A unit of evaluation: one stack of one project, from whichever input."""
+
+    project: str
+    stack: str
+    resources: list[Resource]
+    # "program", "preview", "events" or "export"
+    kind: str
+    # The file or directory the stack came from (for messages and report locations).
+    source: str
+    tags: dict[str, str] = field(default_factory=dict)
+    # Pulumi config as flat "namespace:key" -> string (secrets already decrypted are never kept here).
+    config: dict[str, str] = field(default_factory=dict)
+    config_secret_keys: list[str] = field(default_factory=list)
+    # Tier forced from the command line (--tier); None lets policies resolve it.
+    tier: str | None = None
+    # Whether values may be unknown (a preview) -- sets PULUMI_DRY_RUN for the policies.
+    dry_run: bool = True
+    # Engine diagnostics kept from a preview (e.g. refusing to delete a protected resource).
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    # The Pulumi.yaml of a program stack, used as the fallback location in reports.
+    project_file: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.project}/{self.stack}"
+
+    def by_urn(self) -> dict[str, Resource]:
+        return {r.urn: r for r in self.resources}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation (or advisory note) of one policy on one resource or on the whole stack."""
+
+    policy: str
+    pack: str
+    category: str
+    enforcement_level: str
+    message: str
+    severity: str = "medium"
+    urn: str = ""
+    type: str = ""
+    location: Location | None = None
+    stack: str = ""
+    # "violation" for a report_violation, "note" for the analyzer's "can't run during preview"
+    # diagnostics and for engine diagnostics kept from a preview.
+    kind: str = "violation"
+
+    @property
+    def blocking(self) -> bool:
+        return self.enforcement_level in ("mandatory", "remediate")
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "policy": self.policy,
+            "pack": self.pack,
+            "category": self.category,
+            "severity": self.severity,
+            "enforcementLevel": self.enforcement_level,
+            "urn": self.urn,
+            "type": self.type,
+            "message": self.message,
+            "stack": self.stack,
+            "kind": self.kind,
+        }
+        if self.location is not None:
+            out["location"] = self.location.to_json()
+        return out
+
+
+@dataclass
+class Remediation:
+    """A property rewrite a ``remediate`` policy proposes (what ``pulumi up`` would apply)."""
+
+    policy: str
+    pack: str
+    urn: str
+    properties: dict[str, Any] | None
+    diagnostic: str = ""
+
+
+@dataclass
+class Result:
+    """What evaluating one stack produced."""
+
+    stack: Stack
+    findings: list[Finding] = field(default_factory=list)
+    not_applicable: list[tuple[str, str, str]] = field(default_factory=list)  # (policy, urn, reason)
+    remediations: list[Remediation] = field(default_factory=list)
+    # Filled by the plan guard for preview inputs (a JSON-ready summary).
+    plan: dict[str, Any] | None = None
+    # Wall-clock seconds spent per phase (capture, evaluate, ...), for benchmarks and --timings.
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.blocking for f in self.findings)
+
+
+class InputError(Exception):
+    """Bad usage or bad input: the CLI prints ``tierguard: <file>: <problem>`` and exits 2."""
+
+    def __init__(self, source: str | None, problem: str) -> None:
+        self.source = source
+        self.problem = problem
+        super().__init__(f"{source}: {problem}" if source else problem)
