@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import replace
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from inspect import isawaitable
 from typing import Any
 
@@ -58,6 +58,23 @@ def _run(result: Any) -> Any:
         finally:
             loop.close()
     return result
+
+
+def _as_received(value: Any) -> Any:
+    """Values as a pack receives them over gRPC: a protobuf ``Struct`` has only doubles, so every
+    integer arrives as a float (``10`` becomes ``10.0``) in props and in policy config alike."""
+    if isinstance(value, dict):
+        return {k: _as_received(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_received(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _props(inputs: dict[str, Any], keep_secrets: bool = False) -> Any:
+    """Deserialise wire inputs and wrap them the way the analyzer server does."""
+    return unknown_checking_proxy(deserialize_properties(_as_received(inputs), keep_secrets))
 
 
 def _options(res: Resource) -> PolicyResourceOptions:
@@ -99,9 +116,7 @@ class Evaluator:
     def policy_config(self, stack: Stack) -> dict[str, PolicyConfig]:
         config = self.config
         if stack.tier:
-            tiered = [
-                p.name for pack in self.packs for p in pack.policies if "tier" in rule_of(p).config
-            ]
+            tiered = [p.name for pack in self.packs for p in pack.policies if "tier" in rule_of(p).config]
             config = config.with_properties(tiered, {"tier": stack.tier})
         return config.reconcile(self.packs)
 
@@ -109,7 +124,7 @@ class Evaluator:
         started = time.perf_counter()
         configured = self.policy_config(stack)
         configure_runtime(stack)
-        result = Result(stack=stack)
+        result = Result(stack=stack, packs=[p.name for p in self.packs])
         by_urn = stack.by_urn()
         secrets = {stack.config[k] for k in stack.config_secret_keys if stack.config.get(k)}
 
@@ -137,7 +152,7 @@ class Evaluator:
         prov = providers.get(urn)
         if prov is None:
             return None
-        props = unknown_checking_proxy(deserialize_properties(prov.inputs))
+        props = _props(prov.inputs)
         return PolicyProviderResource(prov.type, props, prov.urn, prov.name)
 
     def _remediate(
@@ -160,13 +175,19 @@ class Evaluator:
         ]
         if not remediating:
             return inputs
-        props: Any = unknown_checking_proxy(deserialize_properties(inputs, True))
+        props: Any = _props(inputs, True)
         opts = _options(res)
         provider = self._provider(res, providers)
         for pack, policy in remediating:
             args = ResourceValidationArgs(
-                res.type, props, res.urn, res.name, opts, provider,
-                dict(configured[policy.name].properties), stack.tags,
+                res.type,
+                props,
+                res.urn,
+                res.name,
+                opts,
+                provider,
+                _as_received(configured[policy.name].properties),
+                stack.tags,
             )
             try:
                 new_props = _run(policy.remediate(args))
@@ -177,7 +198,10 @@ class Evaluator:
             except UnknownValueError as exc:
                 result.remediations.append(
                     Remediation(
-                        policy.name, pack.name, res.urn, None,
+                        policy.name,
+                        pack.name,
+                        res.urn,
+                        None,
                         f"can't run remediation '{policy.name}' from policy pack "
                         f"'{pack.name}@v{PACK_VERSION}' during preview: {exc.message}",
                     )
@@ -208,12 +232,18 @@ class Evaluator:
                     result.not_applicable.append((policy.name, res.urn, "Policy does not implement validate"))
                     continue
                 if props is None:
-                    props = unknown_checking_proxy(deserialize_properties(inputs))
+                    props = _props(inputs)
                     opts = _options(res)
                     provider = self._provider(res, providers)
                 args = ResourceValidationArgs(
-                    res.type, props, res.urn, res.name, opts, provider,  # type: ignore[arg-type]
-                    dict(configured[policy.name].properties), stack.tags,
+                    res.type,
+                    props,
+                    res.urn,
+                    res.name,
+                    opts,
+                    provider,  # type: ignore[arg-type]
+                    _as_received(configured[policy.name].properties),
+                    stack.tags,
                 )
                 report = self._reporter(pack, policy, level, stack, result, res, None)
                 self._call(policy, args, report, pack, stack, result, res.urn, res)
@@ -238,9 +268,17 @@ class Evaluator:
             return
         built: dict[str, PolicyResource] = {}
         for res in resources:
-            props = unknown_checking_proxy(deserialize_properties(props_of[res.urn]))
+            props = _props(props_of[res.urn])
             built[res.urn] = PolicyResource(
-                res.type, props, res.urn, res.name, _options(res), self._provider(res, providers), None, [], {}
+                res.type,
+                props,
+                res.urn,
+                res.name,
+                _options(res),
+                self._provider(res, providers),
+                None,
+                [],
+                {},
             )
         for res in resources:
             pr = built[res.urn]
@@ -251,8 +289,12 @@ class Evaluator:
                 pr.property_dependencies[key] = [built[d] for d in deps if d in built]
         policy_resources = list(built.values())
         for pack, policy in stack_policies:
-            args = StackValidationArgs(policy_resources, dict(configured[policy.name].properties), stack.tags)
-            report = self._reporter(pack, policy, configured[policy.name].enforcement_level, stack, result, None, by_urn)
+            args = StackValidationArgs(
+                policy_resources, _as_received(configured[policy.name].properties), stack.tags
+            )
+            report = self._reporter(
+                pack, policy, configured[policy.name].enforcement_level, stack, result, None, by_urn
+            )
             self._call(policy, args, report, pack, stack, result, "", None)
 
     # -- shared ---------------------------------------------------------------------------------

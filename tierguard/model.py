@@ -105,6 +105,8 @@ class Stack:
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
     # The Pulumi.yaml of a program stack, used as the fallback location in reports.
     project_file: str | None = None
+    # Stack outputs (`pulumi.export`) in wire form, when the input carries them (offline runs).
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -175,6 +177,8 @@ class Result:
     remediations: list[Remediation] = field(default_factory=list)
     # Filled by the plan guard for preview inputs (a JSON-ready summary).
     plan: dict[str, Any] | None = None
+    # Names of the packs that were evaluated (reporters list their rules).
+    packs: list[str] = field(default_factory=list)
     # Wall-clock seconds spent per phase (capture, evaluate, ...), for benchmarks and --timings.
     timings: dict[str, float] = field(default_factory=dict)
 

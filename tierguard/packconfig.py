@@ -48,7 +48,9 @@ class PackConfig:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(str(p), f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+            raise InputError(
+                str(p), f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            ) from None
         if not isinstance(data, dict):
             raise InputError(str(p), "a policy pack config must be a JSON object of policy names")
         return cls(entries=data, source=str(p))
@@ -106,7 +108,9 @@ class PackConfig:
             )
         return str(value)
 
-    def _validate(self, name: str, properties: Mapping[str, Any], values: dict[str, Any], policy: Any) -> None:
+    def _validate(
+        self, name: str, properties: Mapping[str, Any], values: dict[str, Any], policy: Any
+    ) -> None:
         schema: dict[str, Any] = {"type": "object", "properties": dict(properties)}
         required = getattr(getattr(policy, "config_schema", None), "required", None)
         if required:

@@ -17,7 +17,9 @@ from tierguard.packs import load_pack
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
-def urn(type_: str, name: str, project: str = "proj", stack: str = "dev", parent_type: str | None = None) -> str:
+def urn(
+    type_: str, name: str, project: str = "proj", stack: str = "dev", parent_type: str | None = None
+) -> str:
     qualified = f"{parent_type}${type_}" if parent_type else type_
     return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
 

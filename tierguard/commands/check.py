@@ -11,7 +11,7 @@ from tierguard.evaluate import Evaluator
 from tierguard.model import TIERS
 from tierguard.packconfig import PackConfig
 from tierguard.packs import PACK_MODULES, load_pack
-from tierguard.readers import load_stacks
+from tierguard.readers import load_stacks, program
 
 # The embedded default that `make check` runs: the reference stacks in deploy order.
 REFERENCE_STACKS = Path(__file__).resolve().parents[2] / "reference_stacks"
@@ -19,21 +19,42 @@ DEPLOY_ORDER = ("identity", "infra", "app")
 
 
 def default_paths() -> list[Path]:
-    return [REFERENCE_STACKS / name for name in DEPLOY_ORDER if (REFERENCE_STACKS / name / "Pulumi.yaml").is_file()]
+    return [
+        REFERENCE_STACKS / name
+        for name in DEPLOY_ORDER
+        if (REFERENCE_STACKS / name / "Pulumi.yaml").is_file()
+    ]
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
 @click.option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml); default: every stack config found.")
 @click.option("--tier", type=click.Choice(TIERS), help="Force the tier instead of detecting it.")
-@click.option("--policy-pack-config", "config_file", type=click.Path(dir_okay=False),
-              help="Policy config in the `pulumi preview --policy-pack-config` format.")
-@click.option("--pack", "packs", multiple=True, type=click.Choice(sorted(PACK_MODULES)),
-              help="Run only these packs (repeatable); default: all.")
-@click.option("--stack-references", "references", type=click.Path(dir_okay=False),
-              help="JSON file: {\"org/project/stack\": {output: value}} for StackReference.")
-@click.option("--mocks", "mocks_file", type=click.Path(dir_okay=False),
-              help="JSON file overriding the answers to invokes (e.g. gcp:organizations/getProject:getProject).")
+@click.option(
+    "--policy-pack-config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Policy config in the `pulumi preview --policy-pack-config` format.",
+)
+@click.option(
+    "--pack",
+    "packs",
+    multiple=True,
+    type=click.Choice(sorted(PACK_MODULES)),
+    help="Run only these packs (repeatable); default: all.",
+)
+@click.option(
+    "--stack-references",
+    "references",
+    type=click.Path(dir_okay=False),
+    help='JSON file: {"org/project/stack": {output: value}} for StackReference.',
+)
+@click.option(
+    "--mocks",
+    "mocks_file",
+    type=click.Path(dir_okay=False),
+    help="JSON file overriding the answers to invokes (e.g. gcp:organizations/getProject:getProject).",
+)
 @report_options
 def check(paths, stack, tier, config_file, packs, references, mocks_file, formats, outputs) -> int:
     """Check Pulumi programs (directories), preview JSON or stack exports against the packs.
@@ -50,5 +71,9 @@ def check(paths, stack, tier, config_file, packs, references, mocks_file, format
     for st in stacks:
         if tier:
             st.tier = tier
-        results.append(evaluator.evaluate(st))
+        result = evaluator.evaluate(st)
+        run = program.run_info(st)
+        if run is not None:
+            result.timings["capture"] = run.seconds
+        results.append(result)
     return emit(results, formats, outputs)

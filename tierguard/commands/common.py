@@ -17,11 +17,19 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``--format`` and ``--output``, repeatable and paired by position (the i-th output file gets the
     i-th format; formats without a file go to standard output)."""
     fn = click.option(
-        "--output", "-o", "outputs", multiple=True, type=click.Path(dir_okay=False),
+        "--output",
+        "-o",
+        "outputs",
+        multiple=True,
+        type=click.Path(dir_okay=False),
         help="Write the matching --format to this file (repeatable, paired by position).",
     )(fn)
     fn = click.option(
-        "--format", "-f", "formats", multiple=True, type=click.Choice(sorted(FORMATS)),
+        "--format",
+        "-f",
+        "formats",
+        multiple=True,
+        type=click.Choice(sorted(FORMATS)),
         help="Report format: text (default), json, sarif, junit, markdown. Repeatable.",
     )(fn)
     return fn
@@ -32,10 +40,10 @@ def emit(results: Sequence[Result], formats: Sequence[str], outputs: Sequence[st
     formats = list(formats) or ["text"]
     if len(outputs) > len(formats):
         raise InputError(None, f"{len(outputs)} --output given for {len(formats)} --format")
-    to_stdout = formats[len(outputs):]
+    to_stdout = formats[len(outputs) :]
     if len(to_stdout) > 1:
         raise InputError(None, "only one --format can go to standard output; give the others an --output")
-    for fmt, out in zip(formats, outputs):
+    for fmt, out in zip(formats, outputs, strict=False):
         path = Path(out)
         text = render(fmt, results)
         try:

@@ -1,0 +1,1 @@
+"""tierguard's benchmarks (issue 8): `python -m benchmarks`, see benchmarks/README.md."""

@@ -1,0 +1,321 @@
+"""``python -m benchmarks`` (``make bench``): issue 8's speed goals, measured and judged.
+
+Prints one table (one row per synthetic stack size, one for the reference stacks), the targets
+with PASS/FAIL, and writes everything as JSON to ``benchmarks/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import generate
+from benchmarks.measure import (
+    REPO,
+    CliMeasurement,
+    PolicyPaths,
+    measure_cli,
+    measure_cold_check,
+    measure_policy_paths,
+    pack_options,
+)
+
+DEFAULT_SIZES = (1000, 5000, 20000)
+QUICK_SIZES = (200, 1000)
+GIB = 1024**3
+MIB = 1024**2
+
+
+@dataclass
+class SizeResult:
+    size: int
+    check: CliMeasurement
+    plan: CliMeasurement
+    policy: PolicyPaths
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "check": self.check.to_json(),
+            "plan": self.plan.to_json(),
+            "policy_paths": self.policy.to_json(),
+        }
+
+
+COLUMNS = (
+    "stack",
+    "resources",
+    "check s",
+    "startup",
+    "capture",
+    "evaluate",
+    "report",
+    "check MiB",
+    "plan s",
+    "plan MiB",
+    "sample",
+    "in-proc µs/res",
+    "gRPC µs/res",
+    "gRPC/in-proc",
+    "findings",
+)
+
+
+def _s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _mib(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / MIB:.0f}"
+
+
+def _capture(m: CliMeasurement) -> float | None:
+    if m.wall is None:
+        return None
+    return m.phases.get("capture", m.phases.get("read"))
+
+
+def rows(sizes: list[SizeResult], reference: CliMeasurement | None) -> list[list[str]]:
+    out = []
+    for r in sizes:
+        p = r.policy
+        out.append([
+            f"synthetic {r.size}",
+            str(r.check.counts.get("resources", "n/a")) if r.check.wall is not None else "n/a",
+            _s(r.check.wall),
+            _s(r.check.phases.get("startup")) if r.check.wall is not None else "n/a",
+            _s(_capture(r.check)),
+            _s(r.check.phases.get("evaluate")) if r.check.wall is not None else "n/a",
+            _s(r.check.phases.get("report")) if r.check.wall is not None else "n/a",
+            _mib(r.check.peak_bytes),
+            _s(r.plan.wall),
+            _mib(r.plan.peak_bytes),
+            str(p.resources) + ("*" if p.sampled else ""),
+            "n/a" if p.in_process_per_resource is None else f"{p.in_process_per_resource * 1e6:.0f}",
+            "n/a" if p.grpc_per_resource is None else f"{p.grpc_per_resource * 1e6:.0f}",
+            "n/a" if p.ratio is None else f"{p.ratio:.0f}x" + ("" if p.parity else " (!)"),
+            str(r.check.counts.get("findings", "n/a")) if r.check.wall is not None else "n/a",
+        ])
+    if reference is not None:
+        out.append([
+            "reference stacks (cold)",
+            str(reference.counts.get("resources", "")) if reference.counts else "",
+            _s(reference.wall),
+            "", "", "", "",
+            _mib(reference.peak_bytes),
+            "", "", "", "", "", "", "",
+        ])
+    return out
+
+
+def format_table(header: tuple[str, ...], body: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(row[i]) for row in body)) if body else len(h) for i, h in enumerate(header)]
+
+    def line(cells: list[str] | tuple[str, ...]) -> str:
+        pairs = enumerate(zip(cells, widths, strict=True))
+        return "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in pairs)
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(r) for r in body)])
+
+
+# --------------------------------------------------------------------------------------------------
+# Targets (issue 8)
+# --------------------------------------------------------------------------------------------------
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a " if ok is None else ("PASS" if ok else "FAIL")
+
+
+def targets(sizes: list[SizeResult], reference: CliMeasurement | None) -> list[dict[str, Any]]:
+    by_size = {r.size: r for r in sizes}
+    out: list[dict[str, Any]] = []
+
+    def add(name: str, ok: bool | None, measured: str) -> None:
+        out.append({"target": name, "verdict": _verdict(ok).strip(), "measured": measured})
+
+    ref = reference.wall if reference is not None else None
+    add("reference stacks: tierguard check < 2 s (cold, median)", None if ref is None else ref < 2.0,
+        "not measured" + (f" ({reference.error})" if reference and reference.error else "") if ref is None
+        else f"{ref:.2f} s (median of {reference.runs})")
+
+    ratios = [(r.size, r.policy) for r in sizes if r.policy.ratio is not None]
+    if ratios:
+        worst_size, worst = min(ratios, key=lambda x: x[1].ratio or 0)
+        ok = all((p.ratio or 0) >= 50 and p.parity for _, p in ratios)
+        parity = "" if all(p.parity for _, p in ratios) else "; findings differ between the paths!"
+        add("in-process ≥ 50x cheaper per resource than gRPC", ok,
+            f"worst {worst.ratio:.0f}x ({worst.resources} resources of the {worst_size} stack){parity}")
+    else:
+        errors = {r.policy.error for r in sizes if r.policy.error}
+        add("in-process ≥ 50x cheaper per resource than gRPC", None,
+            "; ".join(sorted(errors)) or "not measured")
+
+    big = by_size.get(20000)
+    small = by_size.get(1000)
+    if big is None:
+        for name in ("20k resources: check < 10 s", "20k resources: check peak < 1 GiB",
+                     "20k-step preview: plan < 3 s", "growth: check time at 20k ≤ 25x at 1k"):
+            add(name, None, "size 20000 not run")
+        return out
+    c, p = big.check, big.plan
+    add("20k resources: check < 10 s", None if c.wall is None else c.wall < 10.0,
+        c.error or "" if c.wall is None else f"{c.wall:.2f} s (median of {c.runs})")
+    add("20k resources: check peak < 1 GiB", None if c.peak_bytes is None else c.peak_bytes < GIB,
+        c.error or "" if c.peak_bytes is None else f"{c.peak_bytes / MIB:.0f} MiB")
+    add("20k-step preview: plan < 3 s", None if p.wall is None else p.wall < 3.0,
+        p.error or "" if p.wall is None else f"{p.wall:.2f} s (median of {p.runs})")
+    if small is None or small.check.wall is None or c.wall is None:
+        add("growth: check time at 20k ≤ 25x at 1k", None, "needs sizes 1000 and 20000")
+    else:
+        growth = c.wall / small.check.wall
+        add("growth: check time at 20k ≤ 25x at 1k", growth <= 25.0,
+            f"{growth:.1f}x ({small.check.wall:.2f} s → {c.wall:.2f} s)")
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help=f"one run each, sizes {','.join(map(str, QUICK_SIZES))} (unless --sizes)")
+    parser.add_argument("--sizes", help="comma-separated stack sizes (default 1000,5000,20000)")
+    parser.add_argument("--runs", type=int, help="runs per measurement, the median is reported (default 3)")
+    parser.add_argument("--grpc-sample", type=int, default=1000,
+                        help="resources evaluated both ways for the in-process/gRPC ratio (default 1000)")
+    parser.add_argument("--reference-runs", type=int,
+                        help="cold runs of the reference check (default: as --runs)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the reference stacks")
+    parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / ".generated",
+                        help="where the synthetic stacks are written (gitignored)")
+    parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results.json")
+    args = parser.parse_args(argv)
+    default_sizes = QUICK_SIZES if args.quick else DEFAULT_SIZES
+    args.sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(default_sizes)
+    args.runs = args.runs or (1 if args.quick else 3)
+    args.reference_runs = args.reference_runs or args.runs
+    if args.quick:
+        args.grpc_sample = min(args.grpc_sample, 200)
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    python = sys.executable
+    tierguard = str(Path(python).with_name("tierguard"))
+
+    # Until every pack exists (they are written in parallel), measure with the ones that do.
+    packs = pack_options()
+    if packs:
+        log(f"not every pack exists yet; measuring with {' '.join(packs)}")
+
+    reference = None
+    if not args.no_reference:
+        log(f"reference stacks: cold `tierguard check` x {args.reference_runs}")
+        reference = measure_cold_check(tierguard, args.reference_runs, packs)
+        if reference.error is None:  # one more run through the driver, for counts and per-stack capture
+            detail = measure_cli(["check", *packs], 1, python=python, timeout=120.0)
+            reference.counts, reference.captures = detail.counts, detail.captures
+            reference.phases = detail.phases
+
+    results: list[SizeResult] = []
+    for size in args.sizes:
+        log(f"{size} resources: generating")
+        program = generate.write_program(args.workdir, size)
+        preview = generate.write_preview(args.workdir, size)
+        log(f"{size} resources: tierguard check x {args.runs}")
+        check_args = ["check", str(program), "--stack", generate.STACK_NAME, *packs]
+        check = measure_cli(check_args, args.runs, python=python)
+        log(f"{size} resources: tierguard plan x {args.runs}")
+        plan = measure_cli(["plan", str(preview), *packs], args.runs, python=python)
+        everything = generate.specs(size)
+        sample = generate.sample(everything, args.grpc_sample)
+        log(f"{size} resources: all packs in-process and over gRPC on {len(sample)} resources x {args.runs}")
+        sample_stack = generate.to_stack(sample, generate.project_name(size))
+        policy = measure_policy_paths(sample_stack, args.runs, sampled=len(sample) < len(everything))
+        results.append(SizeResult(size, check, plan, policy))
+
+    body = rows(results, reference)
+    verdicts = targets(results, reference)
+    elapsed = time.perf_counter() - started
+    return {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "settings": {
+            "sizes": args.sizes,
+            "runs": args.runs,
+            "grpc_sample": args.grpc_sample,
+            "reference_runs": args.reference_runs,
+            "pack_options": packs,
+        },
+        "columns": list(COLUMNS),
+        "table": body,
+        "sizes": [r.to_json() for r in results],
+        "reference": reference.to_json() if reference else None,
+        "targets": verdicts,
+        "elapsed_s": elapsed,
+    }
+
+
+def render(report: dict[str, Any]) -> str:
+    lines = [format_table(COLUMNS, report["table"]), ""]
+    notes = []
+    notes.append(
+        "sample: resources evaluated by all packs both ways (in-process Evaluator and each pack served over "
+        "gRPC as the CLI serves it), incl. 2 default providers; * = whole services sampled across the stack. "
+        "gRPC µs/res excludes pack start-up."
+    )
+    for r in report["sizes"]:
+        for what in ("check", "plan"):
+            if r[what]["error"]:
+                notes.append(f"{r['size']}: tierguard {what} not measured: {r[what]['error']}")
+        pp = r["policy_paths"]
+        if pp["error"]:
+            notes.append(f"{r['size']}: policy paths not measured: {pp['error']}")
+        elif pp["parity"] is False:
+            notes.append(f"{r['size']}: (!) in-process and gRPC findings differ: {pp['parity_detail']}")
+    if report["reference"] and report["reference"]["error"]:
+        notes.append(f"reference stacks: {report['reference']['error']}")
+    lines.extend(notes)
+    if notes:
+        lines.append("")
+    for t in report["targets"]:
+        lines.append(f"{t['verdict']:<4}  {t['target']}: {t['measured']}")
+    s = report["settings"]
+    lines.append("")
+    lines.append(
+        f"runs per measurement: {s['runs']} (median); reference runs: {s['reference_runs']}; "
+        f"{report['machine']['cpus']} CPUs; took {report['elapsed_s']:.0f} s"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    report = run(args)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(render(report))
+    log(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

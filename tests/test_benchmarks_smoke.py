@@ -1,0 +1,121 @@
+"""The benchmark harness works (functional, never timed): the generator writes valid programs and
+previews of the requested size, and ``python -m benchmarks`` runs end to end at a tiny size.
+
+Speed itself lives in ``make bench`` (benchmarks/README.md), never in an assertion here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from benchmarks import generate
+from benchmarks.__main__ import COLUMNS
+
+REPO = Path(__file__).resolve().parents[1]
+SIZE = 53  # five whole services and three extra IAM members: exercises the remainder path
+
+
+def test_program_declares_exactly_the_requested_resources(tmp_path: Path) -> None:
+    directory = generate.write_program(tmp_path, SIZE)
+    assert {p.name for p in directory.iterdir()} >= {"Pulumi.yaml", f"Pulumi.{generate.STACK_NAME}.yaml",
+                                                     "__main__.py"}
+    # Run it under the Pulumi SDK's own mocks (independent of tierguard's engine), in a fresh process.
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.mockrun", str(directory)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ran = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert ran["resources"] == SIZE
+    # the data twin used for previews and the policy paths has the same type mix
+    assert ran["types"] == dict(Counter(s.type for s in generate.specs(SIZE)))
+
+
+def test_mix_is_the_realistic_one() -> None:
+    types = Counter(s.type for s in generate.specs(1000))
+    for token in (
+        "gcp:projects/iAMMember:IAMMember",
+        "gcp:projects/iAMBinding:IAMBinding",
+        "gcp:storage/bucket:Bucket",
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+        "gcp:sql/databaseInstance:DatabaseInstance",
+        "kubernetes:apps/v1:Deployment",
+        "kubernetes:rbac.authorization.k8s.io/v1:Role",
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+        generate.COMPONENT_TYPE,
+    ):
+        assert types[token] > 0, token
+    assert sum(types.values()) == 1000
+    # every child has its component parent
+    items = generate.specs(1000)
+    assert all(items[s.parent].type == generate.COMPONENT_TYPE for s in items if s.parent is not None)
+
+
+def test_preview_has_the_cli_shape_and_reads_back(tmp_path: Path) -> None:
+    from tierguard.readers.detect import read_plan
+
+    path = generate.write_preview(tmp_path, SIZE)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    steps = doc["steps"]
+    assert len(steps) == SIZE + 3  # the stack and the two default providers
+    ops = Counter(step["op"] for step in steps)
+    assert set(ops) == {"create", "update", "replace", "delete"}
+    assert doc["changeSummary"] == dict(ops)
+    for step in steps:
+        assert step["urn"].startswith("urn:pulumi:bench::")
+        state = step.get("newState") or step["oldState"]
+        assert state["urn"] == step["urn"] and state["type"]
+        if state["custom"] and not state["type"].startswith("pulumi:"):
+            assert isinstance(state["inputs"]["__defaults"], list)
+            assert state["sourcePosition"].startswith("project:///__main__.py#")
+        if step["op"] == "delete":
+            assert "newState" not in step
+    assert '"[secret]"' in path.read_text(encoding="utf-8")
+    assert generate.UNKNOWN in path.read_text(encoding="utf-8")
+
+    stack, _steps = read_plan(str(path))
+    checked = [r for r in stack.resources if not r.is_stack and not r.is_provider]
+    assert len(checked) == SIZE - ops["delete"]
+
+
+def test_sample_keeps_whole_services_with_their_parents() -> None:
+    items = generate.specs(5000)
+    picked = generate.sample(items, 1000)
+    assert len(picked) == 1000
+    assert all(picked[s.parent].type == generate.COMPONENT_TYPE for s in picked if s.parent is not None)
+    services = {s.name for s in picked if s.type == generate.COMPONENT_TYPE}
+    assert len(services) == 100
+    # spread over the stack, not the first services only
+    assert services != {s.name for s in items[:1000] if s.type == generate.COMPONENT_TYPE}
+
+
+def test_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--sizes", str(SIZE), "--runs", "1", "--grpc-sample", str(SIZE),
+         "--no-reference", "--workdir", str(tmp_path / "gen"), "--output", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    header = proc.stdout.splitlines()[0]
+    for column in COLUMNS:
+        assert column in header
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["columns"] == list(COLUMNS)
+    (row,) = report["table"]
+    assert len(row) == len(COLUMNS)
+    assert row[0] == f"synthetic {SIZE}" and row[1] == str(SIZE)
+    # every measurement produced a number, none is missing
+    assert "n/a" not in row, dict(zip(COLUMNS, row, strict=True))
+    (size,) = report["sizes"]
+    assert size["check"]["exit"] in (0, 1) and size["plan"]["exit"] in (0, 1)
+    assert size["check"]["counts"]["resources"] == SIZE
+    paths = size["policy_paths"]
+    assert paths["parity"] is True, paths["parity_detail"]  # both paths did the same work
+    assert paths["resources"] == SIZE + 2  # and the default providers
+    assert len(report["targets"]) == 6
+    assert {t["verdict"] for t in report["targets"]} <= {"PASS", "FAIL", "n/a"}

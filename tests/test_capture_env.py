@@ -1,0 +1,283 @@
+"""The offline engine runs a stack in ITS OWN Python environment, and refuses bad input in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tierguard import wire
+from tierguard.cli import main
+from tierguard.model import InputError
+from tierguard.packs import PACK_MODULES
+from tierguard.readers.program import read_program, run_info
+
+PROGRAMS = Path(__file__).parent / "fixtures" / "programs"
+SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
+
+PROGRAM = '''\
+import sys
+
+import pulumi
+import pulumi_gcp as gcp
+
+gcp.storage.Bucket("b", location="EU", labels={"interpreter": sys.prefix.replace("/", "-").lower()[-63:]})
+pulumi.export("python", sys.executable)
+'''
+
+
+def read(path: Path, stack: str | None = "dev") -> list:
+    return read_program(path, stack=stack, references=None, mocks=None, siblings=[])
+
+
+def make_project(root: Path, runtime: str = "runtime: python\n", program: str = PROGRAM) -> Path:
+    """A small project; ``runtime`` is the Pulumi.yaml text after the name."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Pulumi.yaml").write_text(f"name: venv-app\n{runtime}")
+    (root / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (root / "__main__.py").write_text(program)
+    (root / "requirements.txt").write_text("pulumi>=3\npulumi-gcp>=8\n")
+    return root
+
+
+def make_venv(path: Path, *, exclude: tuple[str, ...] | None = (), link: bool = True) -> Path:
+    """A real virtual environment, made fast: no pip, and the running interpreter's packages made
+    visible through a .pth file (``exclude`` leaves some out, as a venv missing a dependency)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    python = path / "bin" / "python"
+    site = Path(subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip())
+    if not link:
+        return python
+    source = SITE_PACKAGES
+    if exclude:
+        source = path / "borrowed"
+        source.mkdir()
+        for entry in SITE_PACKAGES.iterdir():
+            if not entry.name.startswith(exclude):
+                (source / entry.name).symlink_to(entry)
+    (site / "_borrowed.pth").write_text(f"import site; site.addsitedir({str(source)!r})\n")
+    return python
+
+
+# -- the stack's own interpreter ---------------------------------------------------------------------
+
+
+def test_runs_in_the_virtualenv_named_by_pulumi_yaml(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path / "app", runtime="runtime:\n  name: python\n  options:\n    virtualenv: venv\n"
+    )
+    python = make_venv(project / "venv")
+    assert os.path.realpath(python) != str(python)  # a venv's python is a link: the path is what counts
+    (stack,) = read(project)
+    assert run_info(stack).outputs["python"] == str(python)
+    assert run_info(stack).python == str(python)
+    label = next(r for r in stack.resources if r.name == "b").inputs["labels"]["interpreter"]
+    assert label == str(project / "venv").replace("/", "-").lower()[-63:]  # sys.prefix is the venv's
+
+
+def test_uv_toolchain_uses_the_project_dot_venv(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path / "app", runtime="runtime:\n  name: python\n  options:\n    toolchain: uv\n"
+    )
+    python = make_venv(project / ".venv")
+    (stack,) = read(project)
+    assert run_info(stack).outputs["python"] == str(python)
+
+
+def test_no_runtime_options_uses_the_active_interpreter(tmp_path: Path) -> None:
+    (stack,) = read(make_project(tmp_path / "app"))
+    assert run_info(stack).outputs["python"] == sys.executable
+
+
+def test_dependency_missing_in_the_stack_venv(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path / "app", runtime="runtime:\n  name: python\n  options:\n    virtualenv: venv\n"
+    )
+    python = make_venv(project / "venv", exclude=("pulumi_gcp",))
+    with pytest.raises(InputError) as err:
+        read(project)
+    assert err.value.source == str(project)
+    assert err.value.problem == (
+        f"`pulumi_gcp` is not installed in {project / 'venv'}: "
+        f"run `{python} -m pip install -r requirements.txt`"
+    )
+
+
+def test_pulumi_itself_missing_in_the_stack_venv(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path / "app", runtime="runtime:\n  name: python\n  options:\n    virtualenv: venv\n"
+    )
+    (project / "requirements.txt").unlink()
+    python = make_venv(project / "venv", link=False)
+    with pytest.raises(InputError) as err:
+        read(project)
+    venv = project / "venv"
+    assert err.value.problem == f"`pulumi` is not installed in {venv}: run `{python} -m pip install pulumi`"
+
+
+def test_virtualenv_that_does_not_exist(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path / "app", runtime="runtime:\n  name: python\n  options:\n    virtualenv: venv\n"
+    )
+    with pytest.raises(InputError) as err:
+        read(project)
+    assert err.value.source == str(project / "venv")
+    assert "does not exist" in err.value.problem and "python -m venv venv" in err.value.problem
+
+
+# -- bad input -----------------------------------------------------------------------------------------
+
+
+def test_directory_without_pulumi_yaml(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        read(tmp_path)
+    assert err.value.source == str(tmp_path) and "no Pulumi.yaml" in err.value.problem
+
+
+def test_non_python_runtime_points_at_the_cli_path() -> None:
+    project = PROGRAMS / "nodejs-project"
+    with pytest.raises(InputError) as err:
+        read(project)
+    assert err.value.source == str(project / "Pulumi.yaml")
+    assert "'nodejs' is not python" in err.value.problem
+    assert "pulumi preview --json | tierguard plan -" in err.value.problem
+
+
+def test_program_that_raises_reports_its_message_and_line() -> None:
+    main_py = PROGRAMS / "raises" / "__main__.py"
+    with pytest.raises(InputError) as err:
+        read(PROGRAMS / "raises")
+    raise_line = next(i for i, t in enumerate(main_py.read_text().splitlines(), 1) if "raise ValueError" in t)
+    assert err.value.source == f"{main_py.resolve()}:{raise_line}"
+    assert err.value.problem == "the program raised ValueError: no bucket naming rule for environment 'dev'"
+
+
+def test_program_with_a_syntax_error(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "app", program="import pulumi\n\nx = (\n")
+    with pytest.raises(InputError) as err:
+        read(project)
+    assert err.value.source.startswith(str(project.resolve() / "__main__.py") + ":")
+    assert "SyntaxError" in err.value.problem
+
+
+def test_missing_stack_config_file() -> None:
+    with pytest.raises(InputError) as err:
+        read(PROGRAMS / "capture-basic", stack="qa")
+    assert err.value.source == str(PROGRAMS / "capture-basic" / "Pulumi.qa.yaml")
+    assert err.value.problem.startswith("missing stack config")
+
+
+def test_no_stack_config_at_all(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "app")
+    (project / "Pulumi.dev.yaml").unlink()
+    with pytest.raises(InputError) as err:
+        read(project, stack=None)
+    assert err.value.source == str(project) and "pass --stack" in err.value.problem
+
+
+def test_malformed_pulumi_yaml(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "app")
+    (project / "Pulumi.yaml").write_text("name: [unclosed\n")
+    with pytest.raises(InputError) as err:
+        read(project)
+    assert err.value.source == str(project / "Pulumi.yaml") and "invalid YAML" in err.value.problem
+
+
+def test_pulumi_yaml_main_that_does_not_exist(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "app", runtime="runtime: python\nmain: src/\n")
+    with pytest.raises(InputError) as err:
+        read(project)
+    assert "'src/' does not exist" in err.value.problem
+
+
+def test_main_pointing_at_a_package_directory(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "app", runtime="runtime: python\nmain: infra/\n")
+    (project / "infra").mkdir()
+    (project / "__main__.py").rename(project / "infra" / "__main__.py")
+    (stack,) = read(project)
+    bucket = next(r for r in stack.resources if r.name == "b")
+    assert bucket.location is not None
+    assert (bucket.location.file, bucket.location.line) == ("infra/__main__.py", 6)
+
+
+# -- through the command line --------------------------------------------------------------------------
+
+
+def available_packs() -> list[str]:
+    """Packs whose modules exist already (the packs are written in parallel with this engine)."""
+    import importlib.util
+
+    names = []
+    for name, target in PACK_MODULES.items():
+        try:
+            if importlib.util.find_spec(target.partition(":")[0]) is not None:
+                names.append(name)
+        except ImportError:
+            continue
+    return names
+
+
+def test_cli_check_a_program_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    packs = available_packs()
+    assert packs, "no policy pack module exists yet"
+    args = ["check", str(PROGRAMS / "capture-basic"), "--stack", "dev", "--format", "json"]
+    for pack in packs:
+        args += ["--pack", pack]
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code in (0, 1)
+    doc = json.loads(captured.out)
+    assert doc["resources"] >= 7
+    assert isinstance(doc["violations"], list)
+    for violation in doc["violations"]:
+        if "location" in violation:
+            # a line in the program, or the project file for stack-level findings
+            assert violation["location"]["file"] in (
+                "__main__.py", "helpers.py", str(PROGRAMS / "capture-basic" / "Pulumi.yaml")
+            )
+    # secrets never reach the report: neither the ciphertext nor an Output.secret plaintext
+    assert "s3cr3t-label" not in captured.out + captured.err
+    assert "ciphertext" not in captured.out + captured.err
+    # the program's own print went to stderr, not into the runner's protocol nor the report
+    assert "program output goes to stderr" not in captured.out
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("raises", "the program raised ValueError"),
+        ("nodejs-project", "is not python"),
+    ],
+)
+def test_cli_bad_program_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], target: str, expected: str
+) -> None:
+    code = main(["check", str(PROGRAMS / target), "--stack", "dev", "--pack", available_packs()[0]])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tierguard: ") and expected in lines[0]
+    assert "Traceback" not in captured.err
+
+
+def test_secret_config_is_never_printed_by_a_failing_program(tmp_path: Path) -> None:
+    """Even a program that prints its config cannot leak a secure: value: it only ever sees "[secret]"."""
+    project = make_project(tmp_path / "app", program=textwrap.dedent('''\
+        import pulumi
+        raise RuntimeError("password is " + str(pulumi.Config().get("password")))
+    '''))
+    (project / "Pulumi.dev.yaml").write_text("config:\n  venv-app:password:\n    secure: AAAB+Zm9vYmFy==\n")
+    with pytest.raises(InputError) as err:
+        read(project)
+    assert err.value.problem == "the program raised RuntimeError: password is [secret]"
+    assert wire.SECRET_PLACEHOLDER in err.value.problem and "AAAB" not in err.value.problem

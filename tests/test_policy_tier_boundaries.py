@@ -1,0 +1,376 @@
+"""tier-boundaries: no datastore in an app stack, every resource in the stack of its tier."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pulumi_gcp
+import pytest
+
+from tierguard import wire
+from tierguard.catalog.datastores import DATASTORE_TYPES
+from tierguard.catalog.placement import PLACEMENT_PATTERNS, PLACEMENT_TYPES
+from tierguard.model import InputError
+from tierguard.packs import load_pack
+from tierguard.testing import UNKNOWN, findings, resource, run, stack
+
+PACK = "tier-boundaries"
+SQL = "gcp:sql/databaseInstance:DatabaseInstance"
+REDIS = "gcp:redis/instance:Instance"
+STATEFULSET = "kubernetes:apps/v1:StatefulSet"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+def _on(tier: str, *resources) -> list:
+    return findings(PACK, stack(resources, tier=tier))
+
+
+def _policies(found) -> list[str]:
+    return sorted(f.policy for f in found)
+
+
+# -- the issue's "done when" -------------------------------------------------------------------------
+
+
+def _four_datastores() -> list:
+    return [
+        resource(
+            SQL, {"databaseVersion": "POSTGRES_16", "settings": {"tier": "db-custom-1-3840"}}, "orders-db"
+        ),
+        resource(REDIS, {"memorySizeGb": 1, "tier": "BASIC"}, "sessions"),
+        resource(
+            STATEFULSET,
+            {"spec": {"serviceName": "kafka", "volumeClaimTemplates": [{"metadata": {"name": "data"}}]}},
+            "kafka",
+        ),
+        resource(
+            RELEASE,
+            {"chart": "postgresql", "repositoryOpts": {"repo": "https://charts.bitnami.com/bitnami"}},
+            "pg",
+        ),
+    ]
+
+
+def test_four_datastores_are_tier_findings_in_app_and_not_in_infra():
+    app = findings(PACK, stack(_four_datastores(), tier="app"))
+    assert _policies(app) == ["no-datastore-in-app-tier"] * 4
+    assert {f.urn.rsplit("::", 1)[-1] for f in app} == {"orders-db", "sessions", "kafka", "pg"}
+    assert all(f.category == "tier-boundary" and f.enforcement_level == "mandatory" for f in app)
+    assert run(PACK, stack(_four_datastores(), tier="app")).blocked
+
+    infra = run(PACK, stack(_four_datastores(), tier="infra"))
+    assert [f for f in infra.findings if f.kind == "violation"] == []
+    assert not infra.blocked
+
+
+# -- no-datastore-in-app-tier ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("type_", [t for t in DATASTORE_TYPES if t.startswith("gcp:")])
+def test_every_gcp_datastore_is_refused_in_app(type_):
+    found = _on("app", resource(type_, {}, "store"))
+    assert _policies(found) == ["no-datastore-in-app-tier"]
+    assert DATASTORE_TYPES[type_] in found[0].message
+    assert _on("infra", resource(type_, {}, "store")) == []
+
+
+@pytest.mark.parametrize(
+    ("type_", "inputs"),
+    [
+        ("kubernetes:core/v1:PersistentVolumeClaim", {"spec": {"accessModes": ["ReadWriteOnce"]}}),
+        ("kubernetes:helm.sh/v4:Chart", {"chart": "oci://registry-1.docker.io/bitnamicharts/mongodb"}),
+        (RELEASE, {"chart": "bitnami/redis", "version": "19.0.1"}),
+        (RELEASE, {"chart": "./charts/mysql-9.4.1.tgz"}),
+        (
+            RELEASE,
+            {"chart": "cluster", "repositoryOpts": {"repo": "https://cloudnative-pg.github.io/charts"}},
+        ),
+        ("kubernetes:postgresql.cnpg.io/v1:Cluster", {"spec": {"instances": 3}}),
+        ("kubernetes:mysql.oracle.com/v2:InnoDBCluster", {}),
+        ("kubernetes:acid.zalan.do/v1:postgresql", {}),
+        ("aws:rds/cluster:Cluster", {"engine": "aurora-postgresql"}),
+        ("aws:dynamodb/table:Table", {}),
+        ("azure-native:cosmosdb:DatabaseAccount", {}),
+        ("azure-native:sql:Server", {}),
+        ("gcp:oracledatabase/autonomousDatabase:AutonomousDatabase", {}),
+    ],
+)
+def test_in_cluster_and_other_cloud_datastores_are_refused_in_app(type_, inputs):
+    assert _policies(_on("app", resource(type_, inputs, "store"))) == ["no-datastore-in-app-tier"]
+
+
+@pytest.mark.parametrize(
+    ("type_", "inputs"),
+    [
+        (STATEFULSET, {"spec": {"serviceName": "web", "template": {}}}),
+        (STATEFULSET, {"spec": {"volumeClaimTemplates": []}}),
+        (
+            RELEASE,
+            {
+                "chart": "ingress-nginx",
+                "repositoryOpts": {"repo": "https://kubernetes.github.io/ingress-nginx"},
+            },
+        ),
+        (RELEASE, {"chart": "cluster", "repositoryOpts": {"repo": "https://example.com/charts"}}),
+        ("kubernetes:helm.sh/v4:Chart", {"chart": "oci://ghcr.io/acme/charts/shop-frontend"}),
+        (DEPLOYMENT, {"spec": {"replicas": 2}}),
+        ("kubernetes:core/v1:ConfigMap", {"data": {"postgresql": "host"}}),
+    ],
+)
+def test_workloads_that_are_not_datastores_pass_in_app(type_, inputs):
+    assert _on("app", resource(type_, inputs, "thing")) == []
+
+
+def test_unknown_claims_or_chart_give_the_preview_note_not_a_verdict():
+    result = run(
+        PACK,
+        stack(
+            [
+                resource(STATEFULSET, {"spec": {"volumeClaimTemplates": UNKNOWN}}, "maybe-db"),
+                resource(STATEFULSET, {"spec": UNKNOWN}, "maybe-db2"),
+                resource(RELEASE, {"chart": UNKNOWN}, "maybe-chart"),
+            ],
+            tier="app",
+        ),
+    )
+    assert [f for f in result.findings if f.kind == "violation"] == []
+    notes = [f for f in result.findings if f.kind == "note"]
+    assert len(notes) == 3
+    assert all(n.enforcement_level == "advisory" and "during preview" in n.message for n in notes)
+    assert ".spec.volumeClaimTemplates" in notes[0].message
+    assert ".chart" in notes[2].message
+
+
+def test_type_decides_even_when_every_input_is_unknown():
+    found = _on("app", resource(SQL, {"settings": UNKNOWN, "databaseVersion": UNKNOWN}, "db"))
+    assert _policies(found) == ["no-datastore-in-app-tier"]
+    # a known claim list decides even when its elements are unknown
+    found = _on("app", resource(STATEFULSET, {"spec": {"volumeClaimTemplates": [UNKNOWN]}}, "ss"))
+    assert _policies(found) == ["no-datastore-in-app-tier"]
+
+
+def test_secret_inputs_never_reach_the_message():
+    found = _on(
+        "app",
+        resource(
+            SQL, {"name": wire.secret("payroll-db-7f3a"), "rootPassword": wire.secret("hunter22")}, "db"
+        ),
+    )
+    assert _policies(found) == ["no-datastore-in-app-tier"]
+    assert "payroll-db-7f3a" not in found[0].message and "hunter22" not in found[0].message
+    # a secret chart name is still read (the value decides) but only the catalog name is shown
+    found = _on("app", resource(RELEASE, {"chart": wire.secret("bitnami/postgresql")}, "pg"))
+    assert _policies(found) == ["no-datastore-in-app-tier"]
+    assert "bitnami/postgresql" not in found[0].message
+
+
+def test_datastore_catalog_extends_and_allows_through_config():
+    st = stack(
+        [
+            resource("acme:db:Database", {}, "acme"),
+            resource("gcp:storage/bucket:Bucket", {}, "assets"),
+            resource(RELEASE, {"chart": "acme-graphdb"}, "graph"),
+        ],
+        tier="app",
+    )
+    config = {
+        "no-datastore-in-app-tier": {
+            "extraDatastoreTypes": {"acme:db:*": "Acme database"},
+            "allowedDatastoreTypes": ["gcp:storage/bucket:Bucket"],
+            "extraDatabaseCharts": ["acme-graphdb"],
+        },
+        "resource-tier-classified": {"placement": {"acme:*": "any"}},
+        "resource-in-its-tier": {"placement": {"gcp:storage/bucket:Bucket": ["infra", "app"]}},
+    }
+    found = findings(PACK, st, config)
+    assert {f.urn.rsplit("::", 1)[-1] for f in found} == {"acme", "graph"}
+    assert any("Acme database" in f.message for f in found)
+    # without the config the bucket is a datastore and the others pass unnoticed by this rule
+    plain = findings(PACK, st, policy="no-datastore-in-app-tier")
+    assert {f.urn.rsplit("::", 1)[-1] for f in plain} == {"assets"}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"no-datastore-in-app-tier": {"extraDatastoreTypes": ["acme:db:Database"]}},
+        {"no-datastore-in-app-tier": {"allowedDatastoreTypes": "gcp:storage/bucket:Bucket"}},
+        {"resource-in-its-tier": {"placement": {"gcp:foo/bar:Bar": "prod"}}},
+        {"resource-in-its-tier": {"placement": {"gcp:foo/bar:Bar": []}}},
+    ],
+)
+def test_wrong_config_is_bad_input(config):
+    with pytest.raises(InputError):
+        run(PACK, stack([], tier="app"), config)
+
+
+# -- resource-in-its-tier ----------------------------------------------------------------------------
+
+IDENTITY_TYPES = [
+    "gcp:serviceaccount/account:Account",
+    "gcp:serviceaccount/key:Key",
+    "gcp:projects/iAMMember:IAMMember",
+    "gcp:projects/iamMemberRemove:IamMemberRemove",
+    "gcp:organizations/iAMCustomRole:IAMCustomRole",
+    "gcp:folder/iamAuditConfig:IamAuditConfig",
+    "gcp:iam/workloadIdentityPool:WorkloadIdentityPool",
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
+]
+INFRA_TYPES = [
+    "gcp:compute/network:Network",
+    "gcp:compute/subnetwork:Subnetwork",
+    "gcp:compute/routerNat:RouterNat",
+    "gcp:compute/firewall:Firewall",
+    "gcp:container/cluster:Cluster",
+    "gcp:container/nodePool:NodePool",
+    "gcp:kms/cryptoKey:CryptoKey",
+    "gcp:dns/managedZone:ManagedZone",
+    "kubernetes:core/v1:Namespace",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    "kubernetes:storage.k8s.io/v1:StorageClass",
+    "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+    "kubernetes:scheduling.k8s.io/v1:PriorityClass",
+    "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
+]
+APP_TYPES = [
+    DEPLOYMENT,
+    "kubernetes:core/v1:Service",
+    "kubernetes:core/v1:ConfigMap",
+    "kubernetes:core/v1:ServiceAccount",
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    "kubernetes:policy/v1:PodDisruptionBudget",
+    "kubernetes:rbac.authorization.k8s.io/v1:Role",
+    "kubernetes:networking.k8s.io/v1:Ingress",
+    "kubernetes:batch/v1:CronJob",
+    "gcp:cloudrunv2/service:Service",
+]
+BOTH_INFRA_AND_APP = [
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    "kubernetes:core/v1:Secret",
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    RELEASE,
+]
+ANY_TIER = [
+    "pulumi:providers:gcp",
+    "pulumi:providers:kubernetes",
+    "pulumi:pulumi:StackReference",
+    "random:index/randomPassword:RandomPassword",
+]
+
+
+@pytest.mark.parametrize(
+    ("types", "home"),
+    [
+        (IDENTITY_TYPES, {"identity"}),
+        (INFRA_TYPES, {"infra"}),
+        (APP_TYPES, {"app"}),
+        (BOTH_INFRA_AND_APP, {"infra", "app"}),
+        (ANY_TIER, {"identity", "infra", "app"}),
+    ],
+)
+def test_placement_table(types, home):
+    for tier in ("identity", "infra", "app"):
+        found = findings(PACK, stack([resource(t, {}, f"r{i}") for i, t in enumerate(types)], tier=tier))
+        misplaced = [f for f in found if f.policy == "resource-in-its-tier"]
+        assert len(misplaced) == (0 if tier in home else len(types)), (tier, [f.type for f in misplaced])
+        assert not [f for f in found if f.policy == "resource-tier-classified"]
+    sample = findings(
+        PACK,
+        stack([resource(types[0], {}, "x")], tier=next(iter({"identity", "infra", "app"} - home), "app")),
+    )
+    if home != {"identity", "infra", "app"}:
+        assert "belongs in the" in sample[0].message and "`placement`" in sample[0].message
+
+
+def test_datastores_are_infra_and_judged_once_in_app():
+    # identity: outside its tier; app: only the more specific no-datastore-in-app-tier speaks
+    assert _policies(_on("identity", resource(SQL, {}, "db"))) == ["resource-in-its-tier"]
+    assert _policies(_on("app", resource(SQL, {}, "db"))) == ["no-datastore-in-app-tier"]
+
+
+def test_placement_decides_with_unknown_and_secret_inputs():
+    found = _on(
+        "infra",
+        resource(DEPLOYMENT, {"spec": UNKNOWN, "metadata": {"name": wire.secret("stealth-svc")}}, "web"),
+    )
+    assert _policies(found) == ["resource-in-its-tier"]
+    assert "stealth-svc" not in found[0].message
+
+
+def test_placement_overrides_through_config():
+    st = stack(
+        [resource(DEPLOYMENT, {}, "ingress-controller"), resource("gcp:pubsub/topic:Topic", {}, "events")],
+        tier="infra",
+    )
+    assert len(findings(PACK, st, policy="resource-in-its-tier")) == 1
+    config = {"resource-in-its-tier": {"placement": {"kubernetes:apps/*:Deployment": ["infra", "app"]}}}
+    assert findings(PACK, st, config, policy="resource-in-its-tier") == []
+    # an override can also forbid what the table allows
+    config = {"resource-in-its-tier": {"placement": {"gcp:pubsub/*": "app"}}}
+    assert len(findings(PACK, st, config, policy="resource-in-its-tier")) == 2
+
+
+def test_tier_from_stack_tag_and_project_suffix():
+    res = [resource("kubernetes:core/v1:Namespace", {}, "shop", project="shop-app")]
+    assert _policies(findings(PACK, stack(res, project="shop-app"))) == ["resource-in-its-tier"]
+    res = [resource("kubernetes:core/v1:Namespace", {}, "shop", project="shop")]
+    assert findings(PACK, stack(res, project="shop", tags={"tier": "infra"})) == []
+
+
+# -- resource-tier-classified ------------------------------------------------------------------------
+
+
+def test_unknown_type_is_advisory_and_names_the_config_key():
+    result = run(PACK, stack([resource("acme:index:Frontend", {"x": UNKNOWN}, "web")], tier="app"))
+    (finding,) = [f for f in result.findings if f.kind == "violation"]
+    assert finding.policy == "resource-tier-classified"
+    assert finding.enforcement_level == "advisory"
+    assert '"placement": {"acme:index:Frontend": "infra"}' in finding.message
+    assert not result.blocked
+    config = {"resource-tier-classified": {"placement": {"acme:*": "any"}}}
+    assert findings(PACK, stack([resource("acme:index:Frontend", {}, "web")], tier="app"), config) == []
+
+
+# -- catalog honesty ---------------------------------------------------------------------------------
+
+
+def _gcp_tokens_in(module: str) -> set[str]:
+    root = Path(pulumi_gcp.__file__).parent / module
+    tokens: set[str] = set()
+    for path in root.glob("*.py"):
+        tokens.update(re.findall(r"'(gcp:[A-Za-z0-9]+/[A-Za-z0-9]+:[A-Za-z0-9]+)'", path.read_text()))
+    return tokens
+
+
+def test_gcp_tokens_in_the_tables_exist_in_pulumi_gcp():
+    tokens = {
+        t
+        for t in [*DATASTORE_TYPES, *PLACEMENT_TYPES, *IDENTITY_TYPES, *INFRA_TYPES, *APP_TYPES]
+        if t.startswith("gcp:")
+    }
+    by_module: dict[str, set[str]] = {}
+    for t in tokens:
+        by_module.setdefault(t.split(":")[1].split("/")[0], set()).add(t)
+    missing = sorted(t for module, ts in by_module.items() for t in ts - _gcp_tokens_in(module))
+    assert missing == []
+
+
+def test_pack_metadata_and_catalogs():
+    pack = load_pack(PACK)
+    assert [r.name for r in pack.rules()] == [
+        "tier-declared",
+        "no-datastore-in-app-tier",
+        "resource-in-its-tier",
+        "resource-tier-classified",
+    ]
+    for rule in pack.rules():
+        assert rule.category == "tier-boundary" and rule.remediation and rule.description
+        assert [p.tags for p in pack.policies if p.name == rule.name] == [["tier-boundary"]]
+    json.dumps(pack.catalogs)  # JSON-ready for `tierguard policies`
+    assert pack.catalogs["datastoreTypes"][SQL] == "Cloud SQL instance"
+    assert "kubernetes:core/*:Secret*" in pack.catalogs["placementPatterns"]
+    assert len(PLACEMENT_PATTERNS) == len(pack.catalogs["placementPatterns"])

@@ -1,0 +1,491 @@
+"""Runs one Pulumi Python program under the SDK's mocks and records every resource registration.
+
+This file is executed BY PATH with the interpreter of the stack being checked (its own virtualenv,
+its own pulumi / pulumi-gcp versions), so it may import only the standard library and the pulumi
+SDK. It is driven by :mod:`tierguard.readers.program` over a line protocol:
+
+* stdin, first line: the request (project, stack, directories, config, invoke answers);
+* stdout: ``{"reference": "org/project/stack"}`` when the program creates a StackReference, answered
+  on stdin by ``{"outputs": {...}}`` or ``{"error": "..."}``; the last line is ``{"result": ...}``
+  or ``{"error": {...}}``.
+
+The program's own prints go to stderr so they cannot corrupt the protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import io
+import json
+import os
+import re
+import runpy
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWNS = {
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    UNKNOWN,
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "030794c1-ac77-496b-92df-f27374a8bd58",
+    "e48ece36-62e2-4504-bad9-02848725956a",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+}
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+RUNNER_FILE = os.path.abspath(__file__)
+
+
+class Channel:
+    """The protocol streams: the real stdout is kept for us, the program prints to stderr."""
+
+    def __init__(self) -> None:
+        self.out = sys.stdout
+        self.inp = sys.stdin
+        sys.stdout = sys.stderr
+        sys.stdin = io.StringIO()  # a program reading its stdin must not eat the protocol
+        # Registrations run on executor threads: a question and its answer must not interleave with
+        # another thread's, or two readers race for the same line.
+        self.lock = threading.Lock()
+
+    def ask(self, doc: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            self.send(doc)
+            return self.receive()
+
+    def send(self, doc: dict[str, Any]) -> None:
+        self.out.write(json.dumps(doc) + "\n")
+        self.out.flush()
+
+    def receive(self) -> dict[str, Any]:
+        line = self.inp.readline()
+        if not line:
+            raise SystemExit("tierguard runner: the parent closed the channel")
+        return json.loads(line)
+
+
+# -- value conversion ------------------------------------------------------------------------------
+
+
+def to_wire(value: Any) -> Any:
+    """The gRPC form as the analyzer receives it: resource references become their id (or urn)."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == RESOURCE_SIG:
+            if "id" in value:
+                ref_id = value.get("id")
+                return ref_id if isinstance(ref_id, str) and ref_id else UNKNOWN
+            return value.get("urn", UNKNOWN)
+        return {k: to_wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_wire(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def has_unknown(value: Any) -> bool:
+    if isinstance(value, str):
+        return value in UNKNOWNS
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return False
+
+
+def has_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return value.get(SIG_KEY) == SECRET_SIG or any(has_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_secret(v) for v in value)
+    return False
+
+
+def unwrap_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return unwrap_secrets(value.get("value"))
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def duration_seconds(text: str) -> float | None:
+    """Go duration strings ("5m", "1h30m", "90s") as the SDK sends customTimeouts."""
+    parts = _DURATION.findall(text or "")
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        return None
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """URNs as the engine makes them: children of the root stack carry no parent type, other children
+    carry their parent's whole qualified type (the SDK's mock monitor keeps only the last one)."""
+    if parent:
+        qualified = parent.split("::")[2]
+        if qualified != "pulumi:pulumi:Stack":
+            type_ = f"{qualified}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+
+
+# -- the recording monitor -------------------------------------------------------------------------
+
+
+def build_recorder(request: dict[str, Any], channel: Channel) -> tuple[Any, Any]:
+    """Mocks and monitor classes are defined here because they subclass the stack's own SDK."""
+    from google.protobuf.json_format import MessageToDict
+    from pulumi.runtime import mocks as pmocks
+
+    project_dir = Path(request["project_dir"]).resolve()
+    config = request.get("config", {})
+    request_project, request_stack = request["project"], request["stack"]
+    invokes: dict[str, Any] = request.get("invokes", {})
+
+    def location(pos: Any) -> dict[str, Any] | None:
+        if pos is None or not pos.uri:
+            return None
+        path = os.path.abspath(unquote(urlparse(pos.uri).path))
+        resolved = Path(path).resolve()
+        installed = bool({"site-packages", "dist-packages"} & set(resolved.parts)) or any(
+            path.startswith(prefix + os.sep) for prefix in (sys.prefix, sys.base_prefix)
+        )
+        if path == RUNNER_FILE or (installed and project_dir not in resolved.parents):
+            return None  # the SDK, the standard library or an installed library: not the user's code
+        shown = Path(os.path.relpath(resolved, project_dir)).as_posix()
+        out: dict[str, Any] = {"file": shown}
+        if pos.line:
+            out["line"] = pos.line
+        return out
+
+    class RecordingMocks(pmocks.Mocks):
+        def __init__(self) -> None:
+            self.unknown_outputs: dict[str, set[str]] = {}
+            self.failure: str | None = None
+
+        def call(self, args: Any) -> Any:
+            return default_invoke(args.token, args.args or {}, config, invokes), []
+
+        def new_resource(self, args: Any) -> Any:
+            if args.typ == STACK_REFERENCE:
+                return self.stack_reference(args)
+            if args.resource_id:  # a read (Resource.get): the id is known
+                return args.resource_id, dict(args.inputs)
+            # A preview of a create: no id yet, outputs are the inputs (the rest stays unknown).
+            return "", dict(args.inputs)
+
+        def stack_reference(self, args: Any) -> Any:
+            name = args.inputs.get("name") or args.resource_id or args.name
+            answer = channel.ask({"reference": name})
+            if "error" in answer:
+                self.failure = answer["error"]
+                raise RuntimeError(answer["error"])
+            outputs = answer.get("outputs", {})
+            unknown = {k for k, v in outputs.items() if has_unknown(v)}
+            self.unknown_outputs[args.name] = unknown
+            known = {k: unwrap_secrets(v) for k, v in outputs.items() if k not in unknown}
+            secret_names = sorted(k for k, v in outputs.items() if has_secret(v))
+            return name, {"name": name, "outputs": known, "secretOutputNames": secret_names}
+
+    class RecordingMonitor(pmocks.MockMonitor):
+        def __init__(self, mocks: Any) -> None:
+            super().__init__(mocks)
+            self.records: list[dict[str, Any]] = []
+
+        def make_urn(self, parent: str, type_: str, name: str) -> str:
+            return engine_urn(request_stack, request_project, parent, type_, name)
+
+        def RegisterResource(self, request: Any) -> Any:
+            response = super().RegisterResource(request)
+            self.records.append(self.record(request, response.urn, response.id or None, request.object))
+            return response
+
+        def ReadResource(self, request: Any) -> Any:
+            response = super().ReadResource(request)
+            rec = self.record(request, response.urn, request.id or None, request.properties)
+            rec["op"] = "read"
+            self.records.append(rec)
+            return response
+
+        def record(self, request: Any, urn: str, res_id: str | None, props: Any) -> dict[str, Any]:
+            fields = {f.name for f, _ in request.ListFields()}
+            rec: dict[str, Any] = {
+                "urn": urn,
+                "type": request.type,
+                "name": request.name,
+                "id": res_id,
+                "inputs": to_wire(MessageToDict(props)) if props is not None else {},
+                "custom": bool(getattr(request, "custom", True)),
+                "parent": request.parent or None,
+                "dependencies": list(request.dependencies),
+                "provider": request.provider or None,
+                "additional_secret_outputs": list(request.additionalSecretOutputs),
+            }
+            if hasattr(request, "protect"):
+                rec["protect"] = bool(request.protect)
+                rec["retain_on_delete"] = bool(getattr(request, "retainOnDelete", False))
+                if request.deleteBeforeReplace or getattr(request, "deleteBeforeReplaceDefined", False):
+                    rec["delete_before_replace"] = bool(request.deleteBeforeReplace)
+                rec["ignore_changes"] = list(request.ignoreChanges)
+                rec["property_dependencies"] = {
+                    k: list(v.urns) for k, v in request.propertyDependencies.items()
+                }
+                rec["aliases"] = self.aliases(request)
+                if "customTimeouts" in fields:
+                    ct = request.customTimeouts
+                    timeouts = {
+                        key: duration_seconds(getattr(ct, key))
+                        for key in ("create", "update", "delete")
+                        if getattr(ct, key, "")
+                    }
+                    rec["custom_timeouts"] = {k: v for k, v in timeouts.items() if v is not None} or None
+            # The SDK's declared position, else the first frame of its stack trace in the user's code
+            # (the SDK's heuristic lands in site-packages for provider resources and library components).
+            positions = [request.sourcePosition] if "sourcePosition" in fields else []
+            if "stackTrace" in fields:
+                positions += [frame.pc for frame in request.stackTrace.frames]
+            rec["location"] = next((loc for loc in map(location, positions) if loc), None)
+            return rec
+
+        def aliases(self, request: Any) -> list[str]:
+            out = list(getattr(request, "aliasURNs", []))
+            for alias in getattr(request, "aliases", []):
+                if alias.WhichOneof("alias") == "urn":
+                    out.append(alias.urn)
+                    continue
+                spec = alias.spec
+                parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+                urn = engine_urn(
+                    spec.stack or request_stack, spec.project or request_project, parent,
+                    spec.type or request.type, spec.name or request.name,
+                )
+                out.append(urn)
+            return out
+
+    return RecordingMocks, RecordingMonitor
+
+
+# -- invokes -----------------------------------------------------------------------------------------
+
+
+def default_invoke(
+    token: str, args: dict[str, Any], config: dict[str, str], overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """Sane answers for the invokes programs commonly make; the user's mocks file wins."""
+    project = args.get("project") or args.get("projectId") or config.get("gcp:project") or "offline-project"
+    region = args.get("region") or config.get("gcp:region") or "us-central1"
+    zone = config.get("gcp:zone") or f"{region}-a"
+    defaults: dict[str, dict[str, Any]] = {
+        "gcp:organizations/getClientConfig:getClientConfig": {
+            "id": project, "project": project, "region": region, "zone": zone,
+            "accessToken": "[secret]", "defaultLabels": {},
+        },
+        "gcp:organizations/getProject:getProject": {
+            "id": f"projects/{project}", "projectId": project, "name": project, "number": "123456789012",
+            "orgId": "", "folderId": "", "labels": {}, "effectiveLabels": {}, "billingAccount": "",
+            "autoCreateNetwork": True, "deletionPolicy": "PREVENT",
+        },
+        "gcp:projects/getProject:getProject": {
+            "id": "projects", "filter": args.get("filter", ""), "projects": [],
+        },
+        "gcp:compute/getZones:getZones": {
+            "id": f"projects/{project}/regions/{region}", "project": project, "region": region,
+            "names": [f"{region}-{s}" for s in "abc"], "status": args.get("status", "UP"),
+        },
+        "gcp:organizations/getIAMPolicy:getIAMPolicy": {
+            "id": "iam-policy",
+            "bindings": args.get("bindings", []),
+            "auditConfigs": args.get("auditConfigs", []),
+            "policyData": json.dumps(
+                {key: args[key] for key in ("bindings", "auditConfigs") if args.get(key)}, sort_keys=True
+            ),
+        },
+        "kubernetes:helm:template": {"result": []},
+        "kubernetes:yaml:decode": {"result": []},
+    }
+    answer = dict(defaults.get(token, {}))
+    if token in overrides and isinstance(overrides[token], dict):
+        answer.update(overrides[token])
+    return answer
+
+
+# -- running ---------------------------------------------------------------------------------------
+
+
+def program_error(exc: BaseException, project_dir: Path) -> dict[str, Any]:
+    """The program's own message and the innermost line of the user's code, not a traceback."""
+    where = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename)
+        try:
+            path.resolve().relative_to(project_dir)
+        except (ValueError, OSError):
+            continue
+        if "site-packages" not in path.parts and not frame.filename.startswith("<"):
+            where = {"file": str(path.resolve()), "line": frame.lineno}
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = {"file": exc.filename, "line": exc.lineno}
+    message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return {"kind": "program", "type": type(exc).__name__, "message": message or type(exc).__name__,
+            "location": where}
+
+
+def patch_stack_reference(mocks: Any) -> None:
+    """Per-output unknowns: a referenced output that is unknown offline stays unknown in the program,
+    while the known outputs of the same stack stay usable (the SDK would make them all unknown).
+
+    The referenced outputs arrive after the program asked for them, so the decision is made inside
+    the returned Output, once the StackReference has resolved.
+    """
+    import pulumi
+    from pulumi.output import Output
+
+    original_get_output = pulumi.StackReference.get_output
+
+    def make(require: bool) -> Any:
+        def method(self: Any, name: Any) -> Any:
+            base = original_get_output(self, name)
+
+            async def unknown_here() -> bool:
+                wanted = await Output.from_input(name).future()
+                await self.outputs.future()
+                return wanted in mocks.unknown_outputs.get(getattr(self, "_name", ""), ())
+
+            async def value() -> Any:
+                found = await base.future()
+                if await unknown_here():
+                    return None
+                wanted = await Output.from_input(name).future()
+                if require and wanted not in (await self.outputs.future() or {}):
+                    raise KeyError(f"required output {wanted!r} does not exist on stack reference")
+                return found
+
+            async def known() -> bool:
+                return bool(await base.is_known()) and not await unknown_here()
+
+            return Output(
+                asyncio.ensure_future(base.resources()),
+                asyncio.ensure_future(value()),
+                asyncio.ensure_future(known()),
+                asyncio.ensure_future(base.is_secret()),
+            )
+
+        return method
+
+    pulumi.StackReference.get_output = make(False)
+    pulumi.StackReference.require_output = make(True)
+
+
+def sdk_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("pulumi")
+    except Exception:
+        return ""
+
+
+def ordered(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Registrations complete in any order (RPCs run on threads): report them in program order."""
+
+    def key(rec: dict[str, Any]) -> tuple:
+        loc = rec.get("location") or {}
+        is_root = rec["type"] == "pulumi:pulumi:Stack"
+        return (not is_root, not loc, loc.get("file", ""), loc.get("line", 0), rec["urn"])
+
+    return sorted(records, key=key)
+
+
+def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
+    project_dir = Path(request["project_dir"]).resolve()
+    os.environ.update(
+        {
+            "PULUMI_PROJECT": request["project"],
+            "PULUMI_STACK": request["stack"],
+            "PULUMI_ORGANIZATION": request.get("organization", "organization"),
+            "PULUMI_DRY_RUN": "true",
+            "PULUMI_CONFIG": json.dumps(request.get("config", {})),
+            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(request.get("secret_keys", [])),
+        }
+    )
+    try:
+        import pulumi
+        import pulumi.runtime
+        from pulumi.runtime import rpc
+        from pulumi.runtime.stack import massage, run_pulumi_func
+        from pulumi.runtime.sync_await import _sync_await
+    except ModuleNotFoundError as exc:
+        return {"error": {"kind": "missing-module", "module": exc.name or "pulumi", "message": str(exc)}}
+
+    mocks_cls, monitor_cls = build_recorder(request, channel)
+    mocks = mocks_cls()
+    monitor = monitor_cls(mocks)
+    kwargs: dict[str, Any] = {"preview": True, "monitor": monitor}
+    if "organization" in inspect.signature(pulumi.runtime.set_mocks).parameters:
+        kwargs["organization"] = request.get("organization", "organization")
+    pulumi.runtime.set_mocks(mocks, request["project"], request["stack"], **kwargs)
+    patch_stack_reference(mocks)
+
+    program = (project_dir / request.get("main", ".")).resolve()
+    os.chdir(project_dir)
+    sys.path[0] = str(program if program.is_dir() else program.parent)
+    if program.is_dir() and str(project_dir) != sys.path[0]:
+        sys.path.insert(1, str(project_dir))
+
+    def body() -> None:
+        try:
+            runpy.run_path(str(program), run_name="__main__")
+        except SystemExit as exc:  # exit(0) ends the program normally, as under the CLI
+            if exc.code:
+                raise
+
+    try:
+        pending = run_pulumi_func(body)
+        if inspect.isawaitable(pending):
+            _sync_await(pending)
+        root = pulumi.runtime.get_root_resource()
+        exported = getattr(root, "outputs", {}) or {}
+        struct = _sync_await(rpc.serialize_properties(massage(exported, []), {}))
+    except ModuleNotFoundError as exc:
+        return {"error": {"kind": "missing-module", "module": exc.name or "", "message": str(exc)}}
+    except BaseException as exc:
+        if mocks.failure:
+            return {"error": {"kind": "reference", "message": mocks.failure}}
+        return {"error": program_error(exc, project_dir)}
+
+    from google.protobuf.json_format import MessageToDict
+
+    return {
+        "result": {
+            "resources": ordered(monitor.records),
+            "outputs": to_wire(MessageToDict(struct)),
+            "python": sys.executable,
+            "pulumi_version": sdk_version(),
+        }
+    }
+
+
+def main() -> None:
+    channel = Channel()
+    if len(sys.argv) > 1:
+        request = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    else:
+        request = channel.receive()
+    channel.send(run(request, channel))
+
+
+if __name__ == "__main__":
+    main()

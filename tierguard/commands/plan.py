@@ -1,0 +1,100 @@
+"""``tierguard plan``: one verdict for a ``pulumi preview --json`` -- plan rules plus every pack.
+
+CI line::
+
+    pulumi preview --stack prod --json | tierguard plan - --format json --output plan.json
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from tierguard.commands.common import emit, report_options
+from tierguard.model import TIERS, InputError
+from tierguard.packs import PACK_MODULES
+
+
+@click.command()
+@click.argument("file", required=False, type=click.Path(allow_dash=True, dir_okay=False))
+@click.option(
+    "--tier", type=click.Choice(TIERS), help="Judge the plan by this tier's thresholds (and tell the packs)."
+)
+@click.option(
+    "--stack",
+    "-s",
+    "stack_name",
+    help="The stack the preview must be of (also selects its `stacks:` entry in the plan config).",
+)
+@click.option(
+    "--config",
+    "plan_config",
+    type=click.Path(dir_okay=False),
+    help="Plan config (default: .tierguard.yaml or tierguard.yaml, from the working directory up).",
+)
+@click.option(
+    "--policy-pack-config",
+    "pack_config",
+    type=click.Path(dir_okay=False),
+    help="Policy config in the `pulumi preview --policy-pack-config` format.",
+)
+@click.option(
+    "--pack",
+    "packs",
+    multiple=True,
+    type=click.Choice(sorted(PACK_MODULES)),
+    help="Run only these packs over the new state (repeatable); default: all.",
+)
+@click.option("--plan-only", is_flag=True, help="Only the plan rules; run no policy pack.")
+@report_options
+def plan(file, tier, stack_name, plan_config, pack_config, packs, plan_only, formats, outputs) -> int:
+    """Judge a `pulumi preview --json` document or engine-event log (FILE, or - for standard input).
+
+    Blocks (exit 1) on too many changes, deletes or replaces, a blast-radius score at or above the
+    tier's threshold, any delete or replace of storage or of a protect/retainOnDelete resource,
+    the engine's own errors, and mandatory findings of the packs on the new state.
+    """
+    from tierguard.evaluate import Evaluator
+    from tierguard.packconfig import PackConfig
+    from tierguard.packs import load_pack
+    from tierguard.plan.config import PlanConfig
+    from tierguard.plan.rules import evaluate_plan
+    from tierguard.readers.detect import read_plan
+
+    if file is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise click.UsageError("give the preview file, or - to read it from standard input")
+        file = "-"
+    # Configs first: a bad config is exit 2 before any work, whatever the input.
+    settings_source = PlanConfig.load(plan_config)
+    selected = [] if plan_only else [load_pack(n) for n in (packs or PACK_MODULES)]
+    pack_cfg = PackConfig.load(pack_config)
+    pack_cfg.reconcile(selected)
+
+    started = time.perf_counter()
+    stack, steps = read_plan(file)
+    read_seconds = time.perf_counter() - started
+    if stack_name:
+        if stack.stack not in ("unknown", stack_name):
+            raise InputError(
+                stack.source, f"this preview is of stack {stack.stack!r}, not {stack_name!r} (--stack)"
+            )
+        stack.stack = stack_name
+    settings = settings_source.settings(stack, tier)
+    if settings.tier in TIERS and settings.tier_source in ("--tier", "plan config stacks entry"):
+        stack.tier = settings.tier  # the packs' tier-aware policies follow an explicit choice
+
+    started = time.perf_counter()
+    plan_findings, summary = evaluate_plan(stack, steps, settings)
+    plan_seconds = time.perf_counter() - started
+
+    result = Evaluator(selected, pack_cfg).evaluate(stack)
+    result.findings = plan_findings + result.findings
+    summary["blocked"] = result.blocked
+    summary["blockedBy"] = sorted({f.policy for f in result.findings if f.blocking})
+    summary["packs"] = [p.name for p in selected]
+    result.plan = summary
+    result.timings.update({"read": read_seconds, "plan": plan_seconds})
+    return emit([result], formats, outputs)

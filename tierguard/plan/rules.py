@@ -1,0 +1,298 @@
+"""Plan rules: size, deletes, replaces, weighted blast radius, destroyed storage or protected
+resources, and the CLI's own error diagnostics -- over the logical steps of one preview.
+
+Every rule is one pass over the steps (or the diagnostics), so a 20,000-step plan stays cheap.
+Messages name resources, types and property *names* only, never values (which may be secret).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from tierguard.model import Finding, Location, Stack
+from tierguard.plan import CHANGE_OPS, Step
+from tierguard.plan.config import PlanSettings
+from tierguard.plan.kinds import is_iam, is_storage
+from tierguard.readers.export import split_urn
+
+PACK = "plan-guard"
+
+# policy name -> (category, severity, description: the first line of every message)
+RULES: dict[str, tuple[str, str, str]] = {
+    "plan-protected-destroy": (
+        "deletion-protection",
+        "critical",
+        "The plan deletes or replaces storage, or a resource marked protect/retainOnDelete.",
+    ),
+    "plan-max-changes": ("plan-size", "high", "The plan changes more resources than the tier allows."),
+    "plan-max-deletes": ("plan-size", "high", "The plan deletes more resources than the tier allows."),
+    "plan-max-replaces": ("plan-size", "high", "The plan replaces more resources than the tier allows."),
+    "plan-blast-radius": ("plan-size", "high", "The plan's weighted blast-radius score is too high."),
+    "pulumi-engine-error": ("plan-size", "high", "The Pulumi engine reported an error during the preview."),
+    "pulumi-engine-warning": ("plan-size", "low", "The Pulumi engine reported a warning during the preview."),
+}
+
+_OP_MARK = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "import": "="}
+
+
+def _finding(
+    policy: str,
+    stack: Stack,
+    detail: str,
+    level: str = "mandatory",
+    step: Step | None = None,
+    category: str | None = None,
+    kind: str = "violation",
+    urn: str = "",
+    type_: str = "",
+    location: Location | None = None,
+) -> Finding:
+    rule_category, severity, description = RULES[policy]
+    return Finding(
+        policy=policy,
+        pack=PACK,
+        category=category or rule_category,
+        enforcement_level=level,
+        message=f"{description}\n{detail}",
+        severity=severity,
+        urn=step.urn if step else urn,
+        type=step.type if step else type_,
+        location=step.location if step else location,
+        stack=stack.label,
+        kind=kind,
+    )
+
+
+def type_weight(step: Step, settings: PlanSettings) -> float:
+    if step.type in settings.type_weights:
+        return settings.type_weights[step.type]
+    if step_is_storage(step, settings):
+        return settings.class_weights.get("storage", 1)
+    if is_iam(step.type):
+        return settings.class_weights.get("iam", 1)
+    return 1
+
+
+def step_is_storage(step: Step, settings: PlanSettings) -> bool:
+    res = step.old or step.new
+    return is_storage(step.type, res.inputs if res else None, settings.storage_types)
+
+
+def destroy_reasons(step: Step, settings: PlanSettings) -> list[str]:
+    """Why destroying this resource is dangerous (empty: it is not)."""
+    reasons = []
+    if step_is_storage(step, settings):
+        reasons.append("storage")
+    if step.old is not None and step.old.protect:
+        reasons.append("protect: true")
+    if step.old is not None and step.old.retain_on_delete:
+        reasons.append("retainOnDelete: true")
+    return reasons
+
+
+def forcing_text(step: Step) -> str:
+    """What forces the destroy, in property names only."""
+    if step.op == "delete":
+        return "it is no longer declared in the program (or was moved without an alias)"
+    props = step.forcing_properties()
+    if props:
+        kinds = step.detailed_diff or {}
+        shown = []
+        for name in props[:5]:
+            kind = str((kinds.get(name) or {}).get("kind", ""))
+            shown.append(f"`{name}` ({kind})" if kind else f"`{name}`")
+        more = f" and {len(props) - 5} more" if len(props) > 5 else ""
+        return "replacement forced by a change to " + ", ".join(shown) + more
+    return "the provider requires a replacement (the preview names no property)"
+
+
+def evaluate_plan(
+    stack: Stack, steps: list[Step], settings: PlanSettings
+) -> tuple[list[Finding], dict[str, Any]]:
+    """Findings of the plan rules and the JSON-ready plan summary (``Result.plan``)."""
+    findings: list[Finding] = []
+    counted = [s for s in steps if s.counted]
+    changed = [s for s in counted if s.op in CHANGE_OPS]
+    counts = Counter(s.op for s in changed)
+    by_type: dict[str, Counter[str]] = {}
+    score = 0.0
+    risky: list[tuple[int, dict[str, Any]]] = []
+    iam: list[dict[str, Any]] = []
+
+    for step in changed:
+        weight = settings.op_weights.get(step.op, 1) * type_weight(step, settings)
+        score += weight
+        by_type.setdefault(step.type, Counter())[step.op] += 1
+        entry: dict[str, Any] | None = None
+        if step.destroys:
+            reasons = destroy_reasons(step, settings)
+            entry = _entry(step, weight, reasons)
+            if reasons and settings.protected_destroy != "disabled":
+                entry["finding"] = "plan-protected-destroy"
+                detail = (
+                    f"{step.op} of {step.type} '{step.name}' ({', '.join(reasons)}): {forcing_text(step)}. "
+                    "Keep it (revert the change, or add an alias), "
+                    "or destroy it deliberately in a change of its own."
+                )
+                findings.append(
+                    _finding("plan-protected-destroy", stack, detail, settings.protected_destroy, step)
+                )
+            # risky order: guarded destroys first, then IAM, then other destroys
+            risky.append((0 if reasons else 1 if is_iam(step.type) else 2, entry))
+        if is_iam(step.type):
+            iam.append(entry if entry is not None else _entry(step, weight, []))
+
+    n_changed = len(changed)
+    _limit(
+        findings,
+        stack,
+        settings,
+        "plan-max-changes",
+        n_changed,
+        settings.max_changes,
+        "changed resources",
+        _ops_text(counts),
+    )
+    _limit(findings, stack, settings, "plan-max-deletes", counts["delete"], settings.max_deletes, "deletes")
+    _limit(
+        findings, stack, settings, "plan-max-replaces", counts["replace"], settings.max_replaces, "replaces"
+    )
+    score_text = f"{score:g}"
+    if settings.block_score is not None and score >= settings.block_score:
+        findings.append(
+            _finding(
+                "plan-blast-radius",
+                stack,
+                f"Blast-radius score {score_text} is at or above the block threshold "
+                f"{settings.block_score:g} "
+                f"for tier {settings.tier}: split the change into smaller previews.",
+            )
+        )
+    elif settings.warn_score is not None and score >= settings.warn_score:
+        findings.append(
+            _finding(
+                "plan-blast-radius",
+                stack,
+                f"Blast-radius score {score_text} is at or above the warning threshold "
+                f"{settings.warn_score:g} "
+                f"for tier {settings.tier} (blocks at {_num(settings.block_score)}).",
+                level="advisory",
+            )
+        )
+
+    findings.extend(engine_findings(stack, steps))
+
+    plan = {
+        "tier": settings.tier,
+        "tierSource": settings.tier_source,
+        "configFile": settings.config_file,
+        "changed": n_changed,
+        "unchanged": sum(1 for s in counted if s.op == "same"),
+        "counts": {op: counts[op] for op in CHANGE_OPS if counts[op]},
+        "byType": [
+            {"type": t, "total": sum(c.values()), **{op: c[op] for op in CHANGE_OPS if c[op]}}
+            for t, c in sorted(by_type.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        ],
+        "risky": [e for _, e in sorted(risky, key=lambda pair: pair[0])],
+        "iam": iam,
+        "score": round(score, 3),
+        "thresholds": settings.thresholds(),
+        "weights": {
+            "op": settings.op_weights,
+            "class": settings.class_weights,
+            "type": settings.type_weights,
+        },
+        "engineErrors": sum(1 for d in stack.diagnostics if d.get("severity") == "error"),
+        "blocked": any(f.blocking for f in findings),
+        "blockedBy": sorted({f.policy for f in findings if f.blocking}),
+    }
+    return findings, plan
+
+
+def _entry(step: Step, weight: float, reasons: list[str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "op": step.op,
+        "type": step.type,
+        "name": step.name,
+        "urn": step.urn,
+        "weight": weight,
+        "reasons": reasons,
+    }
+    if step.destroys:
+        entry["forcedBy"] = step.forcing_properties() if step.op == "replace" else []
+    if step.location is not None:
+        entry["location"] = step.location.to_json()
+    return entry
+
+
+def _ops_text(counts: Counter[str]) -> str:
+    return ", ".join(f"{counts[op]} {op}" for op in CHANGE_OPS if counts[op])
+
+
+def _num(value: float | None) -> str:
+    return "never" if value is None else f"{value:g}"
+
+
+def _limit(
+    findings: list[Finding],
+    stack: Stack,
+    settings: PlanSettings,
+    policy: str,
+    count: int,
+    limit: int | None,
+    what: str,
+    breakdown: str = "",
+) -> None:
+    if limit is None or count <= limit:
+        return
+    extra = f" ({breakdown})" if breakdown else ""
+    findings.append(
+        _finding(
+            policy,
+            stack,
+            f"{count} {what}{extra} exceed the limit of {limit} for tier {settings.tier}: split the change, "
+            "or raise the limit in the plan config if this size is intended.",
+        )
+    )
+
+
+def engine_findings(stack: Stack, steps: list[Step]) -> list[Finding]:
+    """The CLI's own error diagnostics as mandatory findings (its warnings as notes).
+
+    A protected resource the engine refused to delete or replace is a deletion-protection finding;
+    the closing "preview failed" line is dropped when a more specific error exists.
+    """
+    located = {s.urn: s for s in steps}
+    errors = [d for d in stack.diagnostics if d.get("severity") == "error"]
+    specific = [d for d in errors if not _is_generic_failure(d)]
+    out: list[Finding] = []
+    for diag in stack.diagnostics:
+        severity = diag.get("severity")
+        if severity not in ("error", "warning"):
+            continue
+        if severity == "error" and specific and _is_generic_failure(diag):
+            continue
+        message = str(diag.get("message", "")).strip()
+        category = "deletion-protection" if "protect" in message.lower() else "plan-size"
+        step = located.get(diag.get("urn") or "")
+        policy = "pulumi-engine-error" if severity == "error" else "pulumi-engine-warning"
+        out.append(
+            _finding(
+                policy,
+                stack,
+                message.replace("\n", " "),
+                level="mandatory" if severity == "error" else "advisory",
+                step=step,
+                category=category,
+                kind="violation" if severity == "error" else "note",
+                urn=diag.get("urn") or "",
+                type_=split_urn(diag.get("urn") or "")[2],
+            )
+        )
+    return out
+
+
+def _is_generic_failure(diag: dict[str, Any]) -> bool:
+    text = str(diag.get("message", "")).strip().lower().removeprefix("error:").strip()
+    return not diag.get("urn") and text in ("preview failed", "update failed")

@@ -1,0 +1,653 @@
+"""The least-privilege-iam pack: GCP IAM policies (here) and Kubernetes RBAC policies (``rbac.py``).
+
+Every GCP IAM type goes through :func:`~tierguard.policies.iam_reader.read_grants`, so each rule
+below is one small function over :class:`~tierguard.policies.iam_reader.Grant` records.
+
+Design decisions (see the README table):
+
+* **Role-based rules** (basic roles, impersonation, IAM admin at project/folder/organization scope)
+  fire whatever the member: ``roles/owner`` on a project is a violation even when the member is an
+  email unknown during preview. **Member-based rules** (public principals, default service accounts,
+  privileged service accounts) judge only known members: an unknown member is another resource's
+  output, which cannot be ``allUsers`` and is judged on the next preview once known.
+* **Conditional grants** (an IAM condition other than a literal ``true``) are skipped by the mandatory
+  grant rules and reported by the advisory ``iam-conditional-broad-grant``: an organisation that
+  trusts conditions disables that policy, one that does not makes it mandatory (or sets
+  ``judgeConditionalGrants`` on a rule).
+* ``members: []`` grants nothing; Google's service agents holding their own ``*.serviceAgent`` role
+  are never flagged; workload identity (``roles/iam.workloadIdentityUser`` on one service account,
+  ``principal://`` / ``principalSet://`` members) is resource-scoped and not flagged.
+* Allowlists (``allowedMembers``, ``allowedRoles``, ``allowedResources`` globs) on every grant rule.
+* Messages name the role, the member and the scope, never a ``policyData`` document (it may be a
+  secret).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tierguard.catalog import iam as catalog
+from tierguard.policies.base import Pack, Rule, resource_policy, stack_policy
+from tierguard.policies.iam_reader import (
+    UNKNOWN,
+    Grant,
+    get,
+    iam_kind,
+    is_unknown,
+    matches_any,
+    read_grants,
+    resource_allowed,
+    scope_of,
+    settings,
+)
+
+CATEGORY = "iam"
+
+_STRINGS = {"type": "array", "items": {"type": "string"}, "default": []}
+ALLOWLIST_CONFIG: dict[str, dict[str, Any]] = {
+    "allowedMembers": {
+        **_STRINGS,
+        "description": "Members (globs, e.g. 'group:platform-admins@example.com') approved for this grant.",
+    },
+    "allowedRoles": {**_STRINGS, "description": "Roles (globs) approved for this rule."},
+    "allowedResources": {
+        **_STRINGS,
+        "description": "Resources exempt from this rule: globs over the Pulumi name, URN or type token.",
+    },
+}
+JUDGE_CONDITIONAL_CONFIG: dict[str, dict[str, Any]] = {
+    "judgeConditionalGrants": {
+        "type": "boolean",
+        "default": False,
+        "description": "Also judge grants carrying an IAM condition here (by default they are reported "
+        "by the advisory iam-conditional-broad-grant instead).",
+    },
+}
+PUBLIC_ALLOWLIST_CONFIG: dict[str, dict[str, Any]] = {
+    "allowedPublic": {
+        "type": "array",
+        "default": [],
+        "description": "Deliberate public endpoints: {resource, role} glob pairs, resource matched against "
+        "the Pulumi name, URN or type token, e.g. {'resource': 'gcp:cloudrunv2/serviceIamMember:*', "
+        "'role': 'roles/run.invoker'}.",
+        "items": {
+            "type": "object",
+            "properties": {"resource": {"type": "string"}, "role": {"type": "string"}},
+            "required": ["resource"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+_SERVICE_AGENT_EXTRA = [(re.compile(p), roles) for p, roles in catalog.LEGACY_SERVICE_AGENTS.items()]
+_DEFAULT_SAS = [(label, re.compile(p)) for label, p in catalog.DEFAULT_SERVICE_ACCOUNTS.items()]
+
+
+def _email(member: str) -> str | None:
+    prefix = catalog.SERVICE_ACCOUNT_PREFIX
+    return member[len(prefix):] if member.startswith(prefix) else None
+
+
+def service_agent_grant(member: str, role: Any) -> bool:
+    """Google's own service agent holding the role Google gives it: never a finding."""
+    email = _email(member)
+    if email is None or not isinstance(role, str):
+        return False
+    if catalog.SERVICE_AGENT_EMAIL.match(email) and catalog.SERVICE_AGENT_ROLE.match(role):
+        return True
+    return any(pattern.match(email) and role in roles for pattern, roles in _SERVICE_AGENT_EXTRA)
+
+
+def privileged_role(role: str) -> bool:
+    """owner, editor, or a predefined admin role by exact id shape (never a substring match)."""
+    return role in catalog.BASIC_ROLES or bool(catalog.PREDEFINED_ADMIN_ROLE.match(role))
+
+
+def default_service_account(member: str) -> str | None:
+    email = _email(member)
+    if email is None:
+        return None
+    return next((label for label, pattern in _DEFAULT_SAS if pattern.match(email)), None)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One offending (grant, member) pair; ``member`` is None when the member is unknown."""
+
+    grant: Grant
+    member: str | None
+    reason: str
+
+
+def _role_hits(grant: Grant, reason: str | None) -> Iterator[Hit]:
+    """Role-based rules: every non-exempt member, and one hit for unknown members."""
+    if not reason:
+        return
+    for member in grant.known_members:
+        if not service_agent_grant(member, grant.role):
+            yield Hit(grant, member, reason)
+    if grant.has_unknown_members:
+        yield Hit(grant, None, reason)
+
+
+def _basic_roles(grant: Grant, cfg: Mapping[str, Any]) -> Iterator[Hit]:
+    if not grant.broad or is_unknown(grant.role):
+        return
+    roles = catalog.BASIC_ROLES + ((catalog.VIEWER_ROLE,) if cfg.get("includeViewer") else ())
+    if grant.role in roles:
+        yield from _role_hits(grant, "basic roles grant thousands of permissions across every service")
+
+
+def _impersonation(grant: Grant, cfg: Mapping[str, Any]) -> Iterator[Hit]:
+    if grant.broad and grant.role in catalog.IMPERSONATION_ROLES:
+        yield from _role_hits(
+            grant, f"lets the member act as every service account in the {grant.scope_kind}"
+        )
+
+
+def _iam_admin(grant: Grant, cfg: Mapping[str, Any]) -> Iterator[Hit]:
+    if grant.broad and grant.role in catalog.IAM_ADMIN_ROLES:
+        yield from _role_hits(
+            grant, f"administers IAM or mints credentials for every identity in the {grant.scope_kind}"
+        )
+
+
+def _privileged_service_account(grant: Grant, cfg: Mapping[str, Any]) -> Iterator[Hit]:
+    if not grant.broad or not isinstance(grant.role, str) or not privileged_role(grant.role):
+        return
+    for member in grant.known_members:
+        if _email(member) is not None and not service_agent_grant(member, grant.role):
+            yield Hit(grant, member, "a service account with owner/editor/admin rights is a standing key "
+                                     "to the whole scope")
+
+
+def _default_service_account(grant: Grant, cfg: Mapping[str, Any]) -> Iterator[Hit]:
+    if is_unknown(grant.role):
+        return
+    for member in grant.known_members:
+        label = default_service_account(member)
+        if label:
+            yield Hit(grant, member, f"the {label} is shared by every workload that does not name its own")
+
+
+def _public(grant: Grant, cfg: Mapping[str, Any]) -> Iterator[Hit]:
+    for member in grant.known_members:
+        if member in catalog.PUBLIC_MEMBERS:
+            yield Hit(grant, member, "anyone on the internet" if member == "allUsers" else
+                      "any Google account in the world")
+
+
+def _describe(hit: Hit) -> str:
+    grant = hit.grant
+    member = hit.member if hit.member is not None else "a member unknown during preview"
+    where = f"{grant.scope_kind} scope" if grant.broad else "this resource"
+    source = " (in policyData)" if grant.source_kind == "policy" else ""
+    conditional = " under an IAM condition" if grant.conditional else ""
+    return f"{grant.role} granted to {member} on {where}{source}{conditional}: {hit.reason}."
+
+
+def _public_allowed(args: Any, role: Any, allowed: Any) -> bool:
+    """A deliberate public endpoint from the ``allowedPublic`` list."""
+    for entry in allowed or ():
+        if not isinstance(entry, Mapping):
+            continue
+        if not resource_allowed(args, [entry.get("resource", "")]):
+            continue
+        role_glob = entry.get("role")
+        if role_glob is None or matches_any(role, [role_glob]):
+            return True
+    return False
+
+
+def _hit_allowed(args: Any, hit: Hit, cfg: Mapping[str, Any]) -> bool:
+    if matches_any(hit.grant.role, cfg.get("allowedRoles")):
+        return True
+    if hit.member is not None and matches_any(hit.member, cfg.get("allowedMembers")):
+        return True
+    return _public_allowed(args, hit.grant.role, cfg.get("allowedPublic"))
+
+
+@dataclass(frozen=True)
+class GrantRule:
+    """A rule over :class:`Grant` records: its metadata and the function finding offending members.
+
+    ``infer_service_accounts`` makes it a stack policy that also judges members unknown during preview
+    whose value comes only from service accounts created in the stack (``member=sa.email.apply(...)``):
+    the engine's property dependencies say who they are even when the email is not known yet.
+    """
+
+    rule: Rule
+    hits: Callable[[Grant, Mapping[str, Any]], Iterator[Hit]]
+    infer_service_accounts: bool = False
+
+
+def with_inferred_service_accounts(grant: Grant, res: Any) -> Grant:
+    """Replace unknown members by service-account placeholders when they depend only on service accounts."""
+    if not grant.has_unknown_members or grant.source_kind == "policy":
+        return grant
+    key = "member" if grant.source_kind == "member" else "members"
+    deps = list((getattr(res, "property_dependencies", None) or {}).get(key) or [])
+    if not deps or any(d.resource_type != catalog.SERVICE_ACCOUNT for d in deps):
+        return grant
+    placeholder = f"{catalog.SERVICE_ACCOUNT_PREFIX}<email of {', '.join(sorted({d.name for d in deps}))}>"
+    if grant.members is UNKNOWN:
+        return replace(grant, members=(placeholder,))
+    return replace(grant, members=tuple(placeholder if is_unknown(m) else m for m in grant.members))
+
+
+def _grant_validator(check: GrantRule) -> Callable[..., None]:
+    defaults = check.rule.defaults()
+
+    def validate(args: Any, report_violation: Callable[..., None]) -> None:
+        grants = read_grants(args.resource_type, args.props)
+        if not grants:
+            return
+        cfg = settings(args, defaults)
+        if resource_allowed(args, cfg.get("allowedResources")):
+            return
+        for grant in grants:
+            if grant.conditional and not cfg.get("judgeConditionalGrants"):
+                continue
+            for hit in check.hits(grant, cfg):
+                if not _hit_allowed(args, hit, cfg):
+                    report_violation(_describe(hit))
+
+    return validate
+
+
+def _grant_stack_validator(check: GrantRule) -> Callable[..., None]:
+    defaults = check.rule.defaults()
+
+    def validate(args: Any, report_violation: Callable[..., None]) -> None:
+        cfg = settings(args, defaults)
+        for res in args.resources:
+            grants = read_grants(res.resource_type, res.props)
+            if not grants or resource_allowed(res, cfg.get("allowedResources")):
+                continue
+            for grant in grants:
+                if grant.conditional and not cfg.get("judgeConditionalGrants"):
+                    continue
+                for hit in check.hits(with_inferred_service_accounts(grant, res), cfg):
+                    if not _hit_allowed(res, hit, cfg):
+                        report_violation(_describe(hit), res.urn)
+
+    return validate
+
+
+def _grant_rule(
+    name: str,
+    title: str,
+    description: str,
+    severity: str,
+    remediation: str,
+    references: tuple[str, ...],
+    hits: Callable[[Grant, Mapping[str, Any]], Iterator[Hit]],
+    extra_config: Mapping[str, Mapping[str, Any]] | None = None,
+    enforcement: str = "mandatory",
+    infer_service_accounts: bool = False,
+) -> GrantRule:
+    config = {**(extra_config or {}), **ALLOWLIST_CONFIG, **JUDGE_CONDITIONAL_CONFIG}
+    rule = Rule(name, title, description, CATEGORY, severity, enforcement, remediation, references, config)
+    return GrantRule(rule, hits, infer_service_accounts)
+
+
+GRANT_RULES: tuple[GrantRule, ...] = (
+    _grant_rule(
+        "gcp-no-basic-roles",
+        "No basic roles at project, folder or organization scope",
+        "Basic roles (owner, editor; optionally viewer) must not be granted at project, folder or "
+        "organization scope.",
+        "high",
+        "Replace roles/owner and roles/editor with the predefined roles the member needs (e.g. "
+        "roles/cloudsql.admin for the database team), or a custom role; grant them on the resources "
+        "concerned rather than the project where possible.",
+        ("CKV_GCP_115", "CKV_GCP_116", "CKV_GCP_117"),
+        _basic_roles,
+        {
+            "includeViewer": {
+                "type": "boolean",
+                "default": False,
+                "description": "Also refuse roles/viewer (off by default: viewer reads but cannot change, "
+                "kics#5206).",
+            }
+        },
+    ),
+    _grant_rule(
+        "gcp-no-broad-impersonation",
+        "No Service Account User / Token Creator at project scope",
+        "roles/iam.serviceAccountUser and roles/iam.serviceAccountTokenCreator must be granted on one "
+        "service account, not at project, folder or organization scope.",
+        "high",
+        "Grant the role on the one service account the member must use (gcp.serviceaccount.IAMMember "
+        "with service_account_id) instead of the project.",
+        ("CIS GCP 1.6", "CKV_GCP_41", "Trivy AVD-GCP-0011", "Trivy AVD-GCP-0005", "Trivy AVD-GCP-0009"),
+        _impersonation,
+    ),
+    _grant_rule(
+        "gcp-no-broad-iam-admin",
+        "No IAM-admin or impersonation roles at project scope",
+        "Roles that administer IAM or mint credentials (iam.securityAdmin, iam.serviceAccountAdmin, "
+        "iam.serviceAccountKeyAdmin, iam.workloadIdentityUser, resourcemanager.*IamAdmin, ...) must not "
+        "be granted at project, folder or organization scope.",
+        "critical",
+        "Grant IAM administration to a small break-glass group through an approved allowlist entry, and "
+        "grant roles/iam.workloadIdentityUser on the one service account a workload impersonates.",
+        ("CIS GCP 1.8", "CKV_GCP_44", "CKV_GCP_45", "CKV_GCP_49"),
+        _iam_admin,
+    ),
+    _grant_rule(
+        "gcp-no-privileged-service-accounts",
+        "Service accounts hold no owner, editor or admin roles at project scope",
+        "A service account must not hold roles/owner, roles/editor or a predefined admin role "
+        "(roles/<service>.admin, roles/<service>.<x>Admin) at project, folder or organization scope.",
+        "high",
+        "Give the service account the narrowest predefined roles it needs (e.g. roles/storage.objectAdmin "
+        "on one bucket, roles/cloudsql.client on the project), or a custom role.",
+        ("CIS GCP 1.5", "CKV_GCP_42", "Trivy AVD-GCP-0007"),
+        _privileged_service_account,
+        infer_service_accounts=True,
+    ),
+    _grant_rule(
+        "gcp-no-default-service-account-grants",
+        "No grants to default service accounts",
+        "The default Compute Engine (<n>-compute@developer) and App Engine (<project>@appspot) service "
+        "accounts must not be granted roles.",
+        "medium",
+        "Create a dedicated service account for the workload, grant it the roles it needs and attach it "
+        "to the workload; leave the default service accounts without grants (or disable them).",
+        ("CKV_GCP_46", "CKV_GCP_47", "CKV_GCP_48"),
+        _default_service_account,
+    ),
+    _grant_rule(
+        "gcp-no-public-iam-members",
+        "No allUsers / allAuthenticatedUsers on any IAM type",
+        "IAM grants to allUsers or allAuthenticatedUsers make a resource public; only allowlisted "
+        "public endpoints may have them.",
+        "critical",
+        "Grant the role to the users, groups or service accounts that need it. For a deliberate public "
+        "endpoint (e.g. a public Cloud Run service's roles/run.invoker) add a {resource, role} entry to "
+        "allowedPublic.",
+        ("CIS GCP 5.1", "CKV_GCP_28", "CKV_GCP_99", "CKV_GCP_100", "CKV_GCP_101", "CKV_GCP_102",
+         "CKV_GCP_107", "CKV_GCP_112", "CKV2_GCP_6", "CKV2_GCP_8"),
+        _public,
+        PUBLIC_ALLOWLIST_CONFIG,
+        "mandatory",
+    ),
+)
+
+
+# -- the conditional-grant advisory ----------------------------------------------------------------
+
+CONDITIONAL_RULE = Rule(
+    name="iam-conditional-broad-grant",
+    title="Broad grants under an IAM condition",
+    description="A grant that a least-privilege rule would refuse is limited by an IAM condition; "
+    "review that the condition really bounds it.",
+    category=CATEGORY,
+    severity="medium",
+    enforcement="advisory",
+    remediation="Check the condition (time window, resource name prefix, tag) bounds the grant as "
+    "intended; prefer a narrower role. Make this policy mandatory to refuse conditional broad grants, "
+    "or disable it to trust conditions.",
+    references=("CKV_GCP_115", "CKV_GCP_41", "CKV_GCP_42"),
+    config={**ALLOWLIST_CONFIG},
+)
+
+
+def _conditional_validate(args: Any, report_violation: Callable[..., None]) -> None:
+    grants = read_grants(args.resource_type, args.props)
+    if not grants:
+        return
+    cfg = settings(args, CONDITIONAL_RULE.defaults())
+    if resource_allowed(args, cfg.get("allowedResources")):
+        return
+    for grant in grants:
+        if not grant.conditional:
+            continue
+        for check in GRANT_RULES:
+            check_cfg = {**check.rule.defaults(), **cfg}
+            for hit in check.hits(grant, check_cfg):
+                if not _hit_allowed(args, hit, check_cfg):
+                    report_violation(f"[{check.rule.name}] {_describe(hit)}")
+
+
+# -- resource rules: datasets, ACLs, buckets, keys, workload identity providers --------------------
+
+
+def _public_entity(entity: Any) -> bool:
+    return isinstance(entity, str) and entity in catalog.PUBLIC_MEMBERS
+
+
+BIGQUERY_PUBLIC_RULE = Rule(
+    name="gcp-bigquery-dataset-not-public",
+    title="BigQuery datasets are not public",
+    description="BigQuery dataset accesses must not grant allUsers or allAuthenticatedUsers.",
+    category=CATEGORY,
+    severity="critical",
+    enforcement="mandatory",
+    remediation="Remove the access entry with specialGroup allAuthenticatedUsers / iamMember allUsers; "
+    "grant the users or groups that need the data, or share an authorized view.",
+    references=("CIS GCP 7.1", "CKV_GCP_15"),
+    config={**PUBLIC_ALLOWLIST_CONFIG, "allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
+)
+
+
+def _bigquery_public(args: Any, report_violation: Callable[..., None]) -> None:
+    if args.resource_type == catalog.BIGQUERY_DATASET:
+        accesses = get(args.props, "accesses", [])
+        entries = accesses if isinstance(accesses, list) else []
+    elif args.resource_type == catalog.BIGQUERY_DATASET_ACCESS:
+        entries = [{k: get(args.props, k) for k in ("role", "specialGroup", "iamMember")}]
+    else:
+        return
+    cfg = settings(args, BIGQUERY_PUBLIC_RULE.defaults())
+    if resource_allowed(args, cfg.get("allowedResources")):
+        return
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        for key in ("specialGroup", "iamMember"):
+            who = entry.get(key)
+            if _public_entity(who) and not _public_allowed(args, entry.get("role"), cfg.get("allowedPublic")):
+                role = entry.get("role")
+                shown = role if isinstance(role, str) else "a role"
+                report_violation(f"{key} {who} is given {shown} on the dataset.")
+
+
+STORAGE_ACL_RULE = Rule(
+    name="gcp-storage-acl-not-public",
+    title="Storage ACLs are not public",
+    description="Bucket and object ACLs must not grant allUsers or allAuthenticatedUsers, nor use a public "
+    "canned ACL (publicRead, publicReadWrite, authenticatedRead).",
+    category=CATEGORY,
+    severity="critical",
+    enforcement="mandatory",
+    remediation="Use uniform bucket-level access with IAM grants to named members instead of ACLs; for a "
+    "deliberate public website bucket add an allowedPublic entry.",
+    references=("CIS GCP 5.1", "CKV_GCP_28", "CKV_GCP_29"),
+    config={**PUBLIC_ALLOWLIST_CONFIG, "allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
+)
+
+
+def _storage_acl(args: Any, report_violation: Callable[..., None]) -> None:
+    keys = catalog.STORAGE_ACL_TYPES.get(args.resource_type)
+    if keys is None:
+        return
+    cfg = settings(args, STORAGE_ACL_RULE.defaults())
+    if resource_allowed(args, cfg.get("allowedResources")):
+        return
+    allowed = cfg.get("allowedPublic")
+    for key in keys:
+        value = get(args.props, key)
+        if key == "roleEntities" and isinstance(value, list):
+            for item in value:
+                if isinstance(item, str) and ":" in item:
+                    role, _, entity = item.partition(":")
+                    if _public_entity(entity) and not _public_allowed(args, role, allowed):
+                        report_violation(f"roleEntities gives {role} to {entity}.")
+        elif key == "entity" and _public_entity(value):
+            role = get(args.props, "role")
+            if not _public_allowed(args, role, allowed):
+                report_violation(f"entity {value} is given {role if isinstance(role, str) else 'a role'}.")
+        elif (
+            key in ("predefinedAcl", "defaultAcl")
+            and value in catalog.PUBLIC_CANNED_ACLS
+            and not _public_allowed(args, value, allowed)
+        ):
+            report_violation(f"{key} {value} opens the bucket or object to the public.")
+
+
+BUCKET_ACCESS_RULE = Rule(
+    name="gcp-storage-bucket-uniform-access",
+    title="Buckets use uniform access and enforce public access prevention",
+    description="Storage buckets must set uniformBucketLevelAccess true and publicAccessPrevention "
+    "'enforced' (unset means 'inherited', which does not prevent public access on its own).",
+    category=CATEGORY,
+    severity="high",
+    enforcement="mandatory",
+    remediation="Set uniform_bucket_level_access=True and public_access_prevention='enforced' on the bucket.",
+    references=("CIS GCP 5.2", "CKV_GCP_29", "CKV_GCP_114"),
+    config={
+        "requirePublicAccessPrevention": {
+            "type": "boolean",
+            "default": True,
+            "description": "Require publicAccessPrevention 'enforced' (turn off when an organization policy "
+            "enforces it for every bucket).",
+        },
+        "allowedResources": ALLOWLIST_CONFIG["allowedResources"],
+    },
+)
+
+
+def _bucket_access(args: Any, report_violation: Callable[..., None]) -> None:
+    if args.resource_type != catalog.STORAGE_BUCKET:
+        return
+    cfg = settings(args, BUCKET_ACCESS_RULE.defaults())
+    if resource_allowed(args, cfg.get("allowedResources")):
+        return
+    uniform = get(args.props, "uniformBucketLevelAccess", False)
+    if uniform is not UNKNOWN and uniform is not True:
+        report_violation("uniformBucketLevelAccess is not true: object ACLs can still grant access.")
+    if cfg.get("requirePublicAccessPrevention", True):
+        prevention = get(args.props, "publicAccessPrevention", "inherited")
+        if prevention is not UNKNOWN and prevention != "enforced":
+            report_violation(f"publicAccessPrevention is {prevention!r}, not 'enforced'.")
+
+
+AUTHORITATIVE_RULE = Rule(
+    name="gcp-authoritative-iam-advisory",
+    title="Authoritative IAM types at project scope",
+    description="IAM Policy and Binding types at project, folder or organization scope are authoritative: "
+    "they remove grants made elsewhere (console, other stacks, Google's own service agents).",
+    category=CATEGORY,
+    severity="medium",
+    enforcement="advisory",
+    remediation="Prefer the non-authoritative *IAMMember types; keep authoritative policies to a stack "
+    "that deliberately owns the whole IAM policy of the scope.",
+    references=("Pulumi gcp.projects.IAMPolicy docs", "Terraform google_project_iam docs"),
+    config={"allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
+)
+
+
+def _authoritative(args: Any, report_violation: Callable[..., None]) -> None:
+    kind = iam_kind(args.resource_type)
+    scope = scope_of(args.resource_type)
+    if kind not in ("binding", "policy") or scope not in catalog.BROAD_SCOPES:
+        return
+    cfg = settings(args, AUTHORITATIVE_RULE.defaults())
+    if resource_allowed(args, cfg.get("allowedResources")):
+        return
+    if kind == "policy":  # an empty document included: it removes every grant
+        report_violation(f"this IAM policy replaces the whole IAM policy of the {scope}.")
+    else:
+        role = get(args.props, "role")
+        shown = role if isinstance(role, str) else "its role"
+        report_violation(f"this IAM binding removes every other member of {shown} on the {scope}.")
+
+
+SA_KEY_RULE = Rule(
+    name="gcp-service-account-key-advisory",
+    title="Service account keys are long-lived credentials",
+    description="A service account key is a long-lived credential that can leak; workload identity "
+    "federation or an attached service account needs none.",
+    category=CATEGORY,
+    severity="medium",
+    enforcement="advisory",
+    remediation="Use Workload Identity Federation (CI), GKE workload identity or an attached service "
+    "account instead of gcp.serviceaccount.Key; if a key is unavoidable, rotate it (keepers, validity).",
+    references=("CIS GCP 1.4",),
+    config={"allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
+)
+
+
+def _sa_key(args: Any, report_violation: Callable[..., None]) -> None:
+    if args.resource_type != catalog.SERVICE_ACCOUNT_KEY:
+        return
+    cfg = settings(args, SA_KEY_RULE.defaults())
+    if not resource_allowed(args, cfg.get("allowedResources")):
+        report_violation("a user-managed service account key is created.")
+
+
+WIP_RULE = Rule(
+    name="gcp-workload-identity-provider-condition",
+    title="Workload identity pool providers carry an attributeCondition",
+    description="A workload identity pool provider must set attributeCondition, or every identity of "
+    "the issuer (e.g. any GitHub repository) can exchange tokens.",
+    category=CATEGORY,
+    severity="high",
+    enforcement="mandatory",
+    remediation="Set attribute_condition, e.g. \"assertion.repository == 'my-org/my-repo'\" for GitHub "
+    "Actions, pinned to the repositories (and branches) that may deploy.",
+    references=("CKV_GCP_118",),
+    config={"allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
+)
+
+
+def _wip_condition(args: Any, report_violation: Callable[..., None]) -> None:
+    if args.resource_type != catalog.WORKLOAD_IDENTITY_POOL_PROVIDER:
+        return
+    cfg = settings(args, WIP_RULE.defaults())
+    if resource_allowed(args, cfg.get("allowedResources")):
+        return
+    condition = get(args.props, "attributeCondition")
+    if condition is UNKNOWN:
+        return
+    if not isinstance(condition, str) or condition.strip() in catalog.TRIVIAL_CONDITIONS:
+        report_violation("attributeCondition is missing or restricts nothing.")
+
+
+def _gcp_policies() -> list[Any]:
+    policies = [
+        stack_policy(check.rule, _grant_stack_validator(check))
+        if check.infer_service_accounts
+        else resource_policy(check.rule, _grant_validator(check))
+        for check in GRANT_RULES
+    ]
+    policies += [
+        resource_policy(CONDITIONAL_RULE, _conditional_validate),
+        resource_policy(BIGQUERY_PUBLIC_RULE, _bigquery_public),
+        resource_policy(STORAGE_ACL_RULE, _storage_acl),
+        resource_policy(BUCKET_ACCESS_RULE, _bucket_access),
+        resource_policy(AUTHORITATIVE_RULE, _authoritative),
+        resource_policy(SA_KEY_RULE, _sa_key),
+        resource_policy(WIP_RULE, _wip_condition),
+    ]
+    return policies
+
+
+def _pack() -> Pack:
+    from tierguard.policies import rbac
+
+    return Pack(
+        name="least-privilege-iam",
+        description="Least privilege for GCP IAM (every IAM type, ACLs, datasets, buckets, keys, workload "
+        "identity) and Kubernetes RBAC.",
+        policies=tuple(_gcp_policies() + rbac.policies()),
+        catalogs={"iam": catalog.catalog()},
+    )
+
+
+PACK = _pack()

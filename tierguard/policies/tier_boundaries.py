@@ -1,0 +1,307 @@
+"""The tier-boundaries pack: every resource lives in the stack of its tier, and above all no datastore
+lives in an app stack.
+
+Policies:
+
+* ``tier-declared`` (stack, mandatory): fails closed, once per stack, when the tier is unresolved;
+* ``no-datastore-in-app-tier`` (mandatory): datastores of every kind -- cloud types, StatefulSets that
+  claim volumes, PersistentVolumeClaims, Helm releases of database charts, database operators' custom
+  resources -- in an app-tier stack;
+* ``resource-in-its-tier`` (mandatory): a resource whose placement (``tierguard.catalog.placement``)
+  does not include the stack's tier. Datastores in an app stack are left to the more specific
+  ``no-datastore-in-app-tier`` (one finding per problem; its allowlist stays the single knob);
+* ``resource-tier-classified`` (advisory): a type the placement table does not know, naming the
+  config key that classifies it. Enforcement is per policy, so "outside its tier" (mandatory) and
+  "unknown type" (advisory) are two policies over one table.
+
+Tier-aware resource policies stay quiet while the tier is unresolved: ``tier-declared`` reports that
+once, instead of one finding per resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
+
+from tierguard.catalog import datastores as ds
+from tierguard.catalog import placement as pl
+from tierguard.model import TIERS
+from tierguard.policies import props as p
+from tierguard.policies.base import Pack, Rule, resource_policy, stack_policy
+from tierguard.policies.tier import HOW_TO_DECLARE, TIER_CONFIG_SCHEMA, TierResolution, tier_for
+
+CATEGORY = "tier-boundary"
+
+# -- datastore detection -----------------------------------------------------------------------------
+
+
+def _chart_name(chart: str) -> str:
+    """``oci://registry/bitnamicharts/postgresql`` / ``bitnami/postgresql`` / ``postgresql-15.1.0.tgz``
+    -> ``postgresql``."""
+    name = chart.strip().rstrip("/").rsplit("/", 1)[-1].lower()
+    if name.endswith(".tgz"):
+        name = name[: -len(".tgz")]
+        head, sep, tail = name.rpartition("-")
+        if sep and tail[:1].isdigit():
+            name = head
+    return name
+
+
+def _helm_database(props: Any, extra_charts: Iterable[str]) -> str | Any | None:
+    """The catalog chart name when a Helm release/chart installs a database, UNKNOWN when the chart is
+    unknown during preview, else None."""
+    chart = p.get(props, "chart")
+    if chart is p.UNKNOWN:
+        return p.UNKNOWN
+    if not isinstance(chart, str) or not chart:
+        return None
+    name = _chart_name(chart)
+    known = {c.lower() for c in (*ds.HELM_DATABASE_CHARTS, *extra_charts)}
+    if name in known:
+        return name
+    repo = p.get(props, "repositoryOpts.repo")
+    haystack = f"{chart} {repo if isinstance(repo, str) else ''}".lower()
+    for repo_part, charts in ds.HELM_DATABASE_REPOS.items():
+        if repo_part in haystack and name in charts:
+            return name
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _builtin_datastore_kind(type_token: str) -> str | None:
+    hit = p.first_match(type_token, ds.DATASTORE_TYPES) or p.first_match(type_token, ds.DATASTORE_PATTERNS)
+    return hit[1] if hit else None
+
+
+def datastore_kind(type_token: str, props: Any, config: Mapping[str, Any]) -> str | Any | None:
+    """A short label when the resource is a datastore, None when it is not, UNKNOWN when that hinges on
+    a value unknown during preview. ``config`` is the policy config (extra and allowed types)."""
+    allowed = config.get("allowedDatastoreTypes") or []
+    if any(p.type_matches(type_token, pattern) for pattern in allowed):
+        return None
+    extra = config.get("extraDatastoreTypes") or {}
+    hit = p.first_match(type_token, extra)
+    if hit:
+        return str(hit[1]) or "datastore"
+    kind = _builtin_datastore_kind(type_token)
+    if kind:
+        return kind
+    if type_token in ds.STATEFULSET_TYPES:
+        claims = p.non_empty(p.get(props, ds.STATEFULSET_CLAIMS_PATH))
+        if claims is p.UNKNOWN:
+            return p.UNKNOWN
+        return "StatefulSet with volume claim templates" if claims else None
+    if type_token in ds.HELM_TYPES:
+        chart = _helm_database(props, config.get("extraDatabaseCharts") or [])
+        if chart is p.UNKNOWN:
+            return p.UNKNOWN
+        return f"Helm chart of a database ({chart})" if chart else None
+    return None
+
+
+# -- placement ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _builtin_placement(type_token: str) -> tuple[str, tuple[str, ...] | str] | None:
+    hit = p.first_match(type_token, pl.PLACEMENT_TYPES) or p.first_match(type_token, pl.PLACEMENT_PATTERNS)
+    if hit:
+        return hit
+    if _builtin_datastore_kind(type_token):
+        return type_token, (pl.INFRA,)
+    return None
+
+
+def _as_tiers(value: Any) -> tuple[str, ...] | str:
+    if value == pl.ANY:
+        return pl.ANY
+    if isinstance(value, str):
+        return (value,)
+    tiers = tuple(str(v) for v in value)
+    return pl.ANY if pl.ANY in tiers else tiers
+
+
+def placement_of(type_token: str, config: Mapping[str, Any]) -> tuple[tuple[str, ...] | str, str] | None:
+    """(tiers or "any", where the answer came from: "config" or "catalog"), or None when unknown."""
+    hit = p.first_match(type_token, config.get("placement") or {})
+    if hit:
+        return _as_tiers(hit[1]), "config"
+    builtin = _builtin_placement(type_token)
+    if builtin:
+        return builtin[1], "catalog"
+    return None
+
+
+# -- rules -------------------------------------------------------------------------------------------
+
+_TIER_ENUM = list(TIERS)
+_PLACEMENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Type token or fnmatch pattern -> the tier(s) it belongs to, or \"any\". Consulted "
+    "before the built-in placement table.",
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "string", "enum": [*_TIER_ENUM, pl.ANY]},
+            {"type": "array", "items": {"type": "string", "enum": [*_TIER_ENUM, pl.ANY]}, "minItems": 1},
+        ]
+    },
+    "default": {},
+}
+
+TIER_DECLARED = Rule(
+    name="tier-declared",
+    title="Stack declares its tier",
+    description="Every stack must say which tier (identity, infra, app) it belongs to, so the tier "
+    "guardrails can judge it; an undeclared tier fails closed.",
+    category=CATEGORY,
+    severity="high",
+    enforcement="mandatory",
+    remediation="Run `pulumi stack tag set tier <identity|infra|app>`, or name the project with a "
+    "-identity/-infra/-app suffix, or set `tier` in the policy pack config (`tierguard check --tier`).",
+    config=dict(TIER_CONFIG_SCHEMA),
+)
+
+NO_DATASTORE_IN_APP_TIER = Rule(
+    name="no-datastore-in-app-tier",
+    title="No datastore in an app-tier stack",
+    description="Datastores (Cloud SQL, Spanner, Bigtable, Memorystore, Firestore, AlloyDB, BigQuery, "
+    "GCS, Filestore, other clouds' databases, StatefulSets with volume claims, PVCs, Helm database "
+    "charts, database operator resources) belong in the infra tier, never in an app stack.",
+    category=CATEGORY,
+    severity="critical",
+    enforcement="mandatory",
+    remediation="Declare the datastore in the infra stack (with deletion protection and `protect`), "
+    "export its connection details, and read them in the app stack through a StackReference or the "
+    "Secret the infra stack writes into the app namespace. For a type an app may own on purpose, add "
+    "it to `allowedDatastoreTypes`.",
+    config={
+        **TIER_CONFIG_SCHEMA,
+        "extraDatastoreTypes": {
+            "type": "object",
+            "description": "More datastore types: type token or fnmatch pattern -> kind label.",
+            "additionalProperties": {"type": "string"},
+            "default": {},
+        },
+        "allowedDatastoreTypes": {
+            "type": "array",
+            "description": "Type tokens or fnmatch patterns an app stack may hold after all.",
+            "items": {"type": "string"},
+            "default": [],
+        },
+        "extraDatabaseCharts": {
+            "type": "array",
+            "description": "More Helm chart names that install a database.",
+            "items": {"type": "string"},
+            "default": [],
+        },
+    },
+)
+
+RESOURCE_IN_ITS_TIER = Rule(
+    name="resource-in-its-tier",
+    title="Resource lives in the stack of its tier",
+    description="Each kind of resource belongs to a tier: identity (service accounts, project IAM, "
+    "custom roles, workload identity), infra (network, GKE, datastores, KMS, DNS, cluster-scoped "
+    "Kubernetes objects), app (namespaced Kubernetes workloads, serverless services).",
+    category=CATEGORY,
+    severity="high",
+    enforcement="mandatory",
+    remediation="Move the resource to a stack of the tier the message names and pass what the other "
+    "stacks need through stack outputs. If your architecture places this type differently, classify "
+    'it with the `placement` config key, e.g. {"placement": {"gcp:pubsub/*": ["infra", "app"]}}.',
+    config={**TIER_CONFIG_SCHEMA, "placement": _PLACEMENT_SCHEMA},
+)
+
+RESOURCE_TIER_CLASSIFIED = Rule(
+    name="resource-tier-classified",
+    title="Resource type has a known tier",
+    description="The placement table does not say which tier this resource type belongs to, so "
+    "resource-in-its-tier cannot judge it.",
+    category=CATEGORY,
+    severity="low",
+    enforcement="advisory",
+    remediation='Classify the type (or a pattern) in the `placement` config of both resource-in-its-tier '
+    'and resource-tier-classified, e.g. {"placement": {"acme:index:Service": "any"}}.',
+    config={"placement": _PLACEMENT_SCHEMA},
+)
+
+
+def _source(resolution: TierResolution) -> str:
+    return f"the {resolution.tier} tier (from the {resolution.source})"
+
+
+def validate_tier_declared(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    resolution = tier_for(args)
+    if resolution.tier is None:
+        why = f" ({resolution.detail})" if resolution.detail else ""
+        report_violation(f"This stack's tier is not declared{why}, so tier guardrails cannot judge it. "
+                         f"{HOW_TO_DECLARE}")
+
+
+def validate_no_datastore(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    resolution = tier_for(args)
+    if resolution.tier != "app":
+        return  # other tiers may hold datastores; an unresolved tier is tier-declared's finding
+    config = args.get_config() or {}
+    kind = datastore_kind(args.resource_type, args.props, config)
+    if kind is p.UNKNOWN:
+        # Whether it is a datastore hinges on a value computed during the update: let the analyzer
+        # report its "can't run during preview" note; `pulumi up` re-runs the policy with values known.
+        p.raise_if_unknown(args.props, [ds.STATEFULSET_CLAIMS_PATH, "chart"])
+        return
+    if kind:
+        report_violation(
+            f"{kind} (`{args.resource_type}`) in a stack of {_source(resolution)}. Datastores belong in "
+            "the infra stack; hand the app its connection details through stack outputs or a Secret. "
+            "If an app may own this type, add it to `allowedDatastoreTypes`."
+        )
+
+
+def validate_in_its_tier(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    resolution = tier_for(args)
+    if resolution.tier is None:
+        return  # tier-declared reports the stack once
+    config = args.get_config() or {}
+    placed = placement_of(args.resource_type, config)
+    if placed is None:
+        return  # resource-tier-classified reports unknown types
+    tiers, origin = placed
+    if tiers == pl.ANY or resolution.tier in tiers:
+        return
+    if resolution.tier == "app" and origin == "catalog" and _builtin_datastore_kind(args.resource_type):
+        return  # no-datastore-in-app-tier owns datastores in app stacks
+    wanted = " or ".join(tiers)
+    article = "an" if wanted[0] in "aeiou" else "a"
+    report_violation(
+        f"`{args.resource_type}` belongs in the {wanted} tier, but this is a stack of {_source(resolution)}. "
+        f"Move it to {article} {wanted} stack, or classify the type with the `placement` config key if "
+        "your architecture places it here."
+    )
+
+
+def validate_classified(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    config = args.get_config() or {}
+    if placement_of(args.resource_type, config) is None:
+        t = args.resource_type
+        report_violation(
+            f"No tier is known for `{t}`. Classify it in the `placement` config of resource-in-its-tier "
+            f'and resource-tier-classified, e.g. {{"placement": {{"{t}": "infra"}}}} (or "any", or a '
+            "list of tiers)."
+        )
+
+
+PACK = Pack(
+    name="tier-boundaries",
+    description="Resources live in the stack of their tier (identity, infra, app); no datastore in an "
+    "app stack.",
+    policies=(
+        stack_policy(TIER_DECLARED, validate_tier_declared),
+        resource_policy(NO_DATASTORE_IN_APP_TIER, validate_no_datastore),
+        resource_policy(RESOURCE_IN_ITS_TIER, validate_in_its_tier),
+        resource_policy(RESOURCE_TIER_CLASSIFIED, validate_classified),
+    ),
+    catalogs={**ds.catalog_json(), **pl.catalog_json()},
+)

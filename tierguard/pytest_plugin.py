@@ -1,0 +1,179 @@
+"""pytest plugin: assert "my stack is clean" in a team's own unit tests.
+
+Installed with tierguard (entry point ``pytest11``), it provides the ``tierguard_check`` fixture::
+
+    def test_app_stack_is_clean(tierguard_check):
+        tierguard_check("infra/app", stack="dev").assert_clean()
+
+The stack runs offline (no Pulumi CLI, backend or credentials) through the same packs and
+evaluator as ``tierguard check``. This module is imported by every pytest session in an environment
+where tierguard is installed, so it imports nothing heavy until a test asks for a check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from tierguard.model import Finding, Result
+    from tierguard.policies.base import Pack
+
+# A JSON file path, or the data itself (written to a temporary file for the readers).
+JsonInput = str | Path | Mapping[str, Any] | None
+
+
+def _describe(f: Finding) -> str:
+    where = f" at {f.location}" if f.location else ""
+    resource = f.urn.rsplit("::", 1)[-1] if f.urn else "(stack)"
+    kind = f" ({f.type})" if f.type else ""
+    head, _, detail = f.message.partition("\n")
+    return f"  [{f.enforcement_level}] {f.pack}/{f.policy}: {resource}{kind}{where}\n      {detail or head}"
+
+
+@dataclass
+class CheckResult:
+    """The outcome of checking one project (all its loaded stacks) through the packs."""
+
+    results: list[Result] = field(default_factory=list)
+    # The packs that were evaluated (reports list their policies, not every registered pack's).
+    packs: list[Pack] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Policy violations (mandatory and advisory), not the preview notes about unknown values."""
+        return [f for r in self.results for f in r.findings if f.kind != "note"]
+
+    @property
+    def notes(self) -> list[Finding]:
+        """"can't run policy ... during preview" notes: a policy met a value unknown before deployment."""
+        return [f for r in self.results for f in r.findings if f.kind == "note"]
+
+    @property
+    def mandatory(self) -> list[Finding]:
+        return [f for f in self.findings if f.blocking]
+
+    @property
+    def advisory(self) -> list[Finding]:
+        return [f for f in self.findings if not f.blocking]
+
+    @property
+    def blocked(self) -> bool:
+        """What ``tierguard check`` turns into exit code 1."""
+        return any(r.blocked for r in self.results)
+
+    @property
+    def policies(self) -> set[str]:
+        """Names of the policies that reported a violation."""
+        return {f.policy for f in self.findings}
+
+    def by_policy(self, policy: str) -> list[Finding]:
+        return [f for f in self.findings if f.policy == policy]
+
+    def summary(self) -> str:
+        stacks = ", ".join(r.stack.label for r in self.results) or "no stack"
+        return (
+            f"tierguard: {stacks}: {len(self.mandatory)} mandatory, {len(self.advisory)} advisory finding(s)"
+        )
+
+    def assert_clean(self, allow_advisory: bool = True) -> None:
+        """Fail with every finding listed (policy, resource, source line, message) when the stack would
+        be blocked -- or, with ``allow_advisory=False``, when anything at all is reported."""
+        __tracebackhide__ = True
+        offending = self.mandatory if allow_advisory else self.findings
+        if offending:
+            lines = "\n".join(_describe(f) for f in offending)
+            raise AssertionError(f"{self.summary()}\n{lines}")
+
+    def assert_violates(self, policy: str, level: str | None = None) -> list[Finding]:
+        """Fail unless ``policy`` reported a violation (at ``level``, if given); return its findings."""
+        __tracebackhide__ = True
+        found = [f for f in self.by_policy(policy) if level is None or f.enforcement_level == level]
+        if not found:
+            seen = ", ".join(sorted(self.policies)) or "none"
+            wanted = f"{level} violation" if level else "violation"
+            raise AssertionError(f"expected a {wanted} of {policy!r}; policies that fired: {seen}")
+        return found
+
+    def report(self, fmt: str = "text") -> str:
+        """The report ``tierguard check --format fmt`` would print (text, json, sarif, junit, markdown)."""
+        import importlib
+
+        from tierguard.report import FORMATS
+
+        module, _, attr = FORMATS[fmt].partition(":")
+        render = getattr(importlib.import_module(module), attr)
+        if fmt in ("sarif", "junit") and self.packs:
+            return render(self.results, packs=self.packs)
+        return render(self.results)
+
+
+def _json_file(value: JsonInput, directory: Path, name: str) -> str | None:
+    if value is None or isinstance(value, (str, Path)):
+        return None if value is None else str(value)
+    path = directory / name
+    path.write_text(json.dumps(value), encoding="utf-8")
+    return str(path)
+
+
+def check_project(
+    project_dir: str | Path,
+    stack: str | None = "dev",
+    packs: str | Iterable[str] | None = None,
+    tier: str | None = None,
+    config: JsonInput = None,
+    references: JsonInput = None,
+    mocks: JsonInput = None,
+    *,
+    scratch: Path,
+) -> CheckResult:
+    """Run ``project_dir`` offline and evaluate ``packs`` (default: all) over it.
+
+    ``config`` is a ``--policy-pack-config`` file or its content; ``references`` maps
+    ``org/project/stack`` to that stack's outputs (file or dict); ``mocks`` overrides invoke answers.
+    Bad input raises :class:`tierguard.model.InputError` with the CLI's one-line message.
+    """
+    from tierguard.evaluate import Evaluator
+    from tierguard.packconfig import PackConfig
+    from tierguard.packs import PACK_MODULES, load_pack
+    from tierguard.readers import load_stacks
+
+    names = [packs] if isinstance(packs, str) else list(packs or PACK_MODULES)
+    selected = [load_pack(n) for n in names]
+    if config is None or isinstance(config, (str, Path)):
+        pack_config = PackConfig.load(config)
+    else:
+        pack_config = PackConfig(entries=json.loads(json.dumps(config)))
+    pack_config.reconcile(selected)
+    stacks = load_stacks(
+        [Path(project_dir)],
+        stack=stack,
+        references=_json_file(references, scratch, "stack-references.json"),
+        mocks=_json_file(mocks, scratch, "mocks.json"),
+    )
+    evaluator = Evaluator(selected, pack_config)
+    results = []
+    for st in stacks:
+        if tier:
+            st.tier = tier
+        results.append(evaluator.evaluate(st))
+    return CheckResult(results, selected)
+
+
+@pytest.fixture
+def tierguard_check(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., CheckResult]:
+    """A callable ``check(project_dir, stack="dev", packs=None, tier=None, config=None,
+    references=None, mocks=None) -> CheckResult`` that runs a Pulumi Python project offline through
+    tierguard's packs. Use ``.assert_clean()``, ``.assert_violates(policy)``, ``.findings``,
+    ``.mandatory``, ``.advisory`` and ``.blocked`` on the result."""
+
+    def check(project_dir: str | Path, stack: str | None = "dev", **options: Any) -> CheckResult:
+        __tracebackhide__ = True
+        return check_project(project_dir, stack, scratch=tmp_path_factory.mktemp("tierguard"), **options)
+
+    return check

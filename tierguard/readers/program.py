@@ -1,0 +1,481 @@
+"""Read a Pulumi Python project directory by running its program offline, once per stack config.
+
+The project and stack files are read here (name, runtime, main, config with ``secure:`` values);
+the program itself runs out of process in the stack's own interpreter (:mod:`tierguard.capture`),
+under the SDK's mocks, and comes back as resources in the analyzer wire form.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tierguard import wire
+from tierguard.capture import RunnerFailure, run_capture
+from tierguard.model import InputError, Location, Resource, Stack
+
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+# Keys that make a Pulumi.yaml `config:` entry a declaration ({type, default, ...}) not a value.
+_DECLARATION_KEYS = {"type", "description", "default", "value", "secret", "items"}
+_SKIP_DIRS = {"__pycache__", "node_modules", ".git", ".venv", "venv"}
+
+
+@dataclass
+class Project:
+    """What Pulumi.yaml says about a program."""
+
+    dir: Path
+    file: Path
+    name: str
+    main: str
+    runtime_options: dict[str, Any]
+    description: str | None
+    config: dict[str, str]
+    secret_keys: list[str]
+    stack_config_dir: Path
+
+    def stack_file(self, stack: str) -> Path:
+        for ext in ("yaml", "yml"):
+            candidate = self.stack_config_dir / f"Pulumi.{stack}.{ext}"
+            if candidate.is_file():
+                return candidate
+        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+
+    def stack_names(self) -> list[str]:
+        names = set()
+        for ext in ("yaml", "yml"):
+            for found in self.stack_config_dir.glob(f"Pulumi.*.{ext}"):
+                names.add(found.name[len("Pulumi."): -len(ext) - 1])
+        return sorted(names)
+
+
+@dataclass
+class Run:
+    """One offline run of one stack: what the runner captured, plus how."""
+
+    resources: list[Resource]
+    outputs: dict[str, Any]
+    python: str
+    pulumi_version: str
+    seconds: float
+    config: dict[str, str] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
+
+
+# Runs are cached per process: `tierguard check identity infra app` runs identity once even though
+# infra references it. The key carries a fingerprint of the project files, so edits are seen.
+_RUNS: dict[tuple[Any, ...], Run] = {}
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(str(path), f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+
+
+def _config_text(value: Any) -> str:
+    """Config values reach the program as strings, structured ones as JSON (as the CLI passes them)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value)
+
+
+def _hide_secure(value: Any) -> tuple[Any, bool]:
+    """Replace every ``secure:`` ciphertext by the placeholder; say whether there was one."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return wire.SECRET_PLACEHOLDER, True
+        found = False
+        out = {}
+        for k, v in value.items():
+            out[k], inner = _hide_secure(v)
+            found = found or inner
+        return out, found
+    if isinstance(value, list):
+        items = [_hide_secure(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def _full_key(key: str, project: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def load_project(path: Path) -> Project:
+    """Read Pulumi.yaml; refuse what cannot be run offline here, with the reason."""
+    if not path.is_dir():
+        raise InputError(str(path), "not a directory")
+    file = next((path / n for n in PROJECT_FILES if (path / n).is_file()), None)
+    if file is None:
+        raise InputError(str(path), "no Pulumi.yaml: not a Pulumi project directory")
+    doc = _load_yaml(file)
+    if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not doc["name"]:
+        raise InputError(str(file), "not a Pulumi project file (a `name:` is required)")
+    name = doc["name"]
+    runtime = doc.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise InputError(
+            str(file),
+            f"runtime {runtime_name!r} is not python: tierguard runs only Python programs offline; "
+            "for other stacks use the CLI's output: `pulumi preview --json | tierguard plan -` or "
+            "`tierguard check preview.json`",
+        )
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, entry in (doc.get("config") or {}).items():
+        full = _full_key(str(key), name)
+        if isinstance(entry, dict) and set(entry) & _DECLARATION_KEYS:
+            if entry.get("secret"):
+                secret_keys.append(full)
+            if "value" in entry or "default" in entry:
+                config[full] = _config_text(entry.get("value", entry.get("default")))
+        elif entry is not None:
+            config[full] = _config_text(entry)
+    return Project(
+        dir=path,
+        file=file,
+        name=name,
+        main=str(doc.get("main") or "."),
+        runtime_options=options if isinstance(options, dict) else {},
+        description=doc.get("description") if isinstance(doc.get("description"), str) else None,
+        config=config,
+        secret_keys=secret_keys,
+        stack_config_dir=path / str(doc.get("stackConfigDir") or "."),
+    )
+
+
+def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], list[str]]:
+    """Project defaults overlaid by Pulumi.<stack>.yaml; ``secure:`` values become "[secret]"."""
+    file = project.stack_file(stack)
+    if not file.is_file():
+        raise InputError(
+            str(file), f"missing stack config for stack {stack!r} (create it or pass another --stack)"
+        )
+    doc = _load_yaml(file) or {}
+    if not isinstance(doc, dict):
+        raise InputError(str(file), "not a Pulumi stack config file")
+    config = dict(project.config)
+    secret_keys = set(project.secret_keys)
+    entries = doc.get("config") or {}
+    if not isinstance(entries, dict):
+        raise InputError(str(file), "`config:` must be a mapping")
+    for key, value in entries.items():
+        full = _full_key(str(key), project.name)
+        value, is_secret = _hide_secure(value)
+        if value is None:
+            continue
+        config[full] = _config_text(value)
+        if is_secret:
+            secret_keys.add(full)
+        else:
+            secret_keys.discard(full)
+    return config, sorted(secret_keys)
+
+
+def _install_hint(project: Project, python: Path, module: str) -> str:
+    toolchain = project.runtime_options.get("toolchain", "pip")
+    if toolchain == "uv":
+        return "uv sync"
+    if toolchain == "poetry":
+        return "poetry install"
+    pip = python.parent / ("pip.exe" if os.name == "nt" else "pip")
+    installer = str(pip) if pip.is_file() else f"{python} -m pip"
+    if (project.dir / "requirements.txt").is_file():
+        return f"{installer} install -r requirements.txt"
+    return f"{installer} install {module.replace('_', '-')}"
+
+
+def interpreter(project: Project) -> Path:
+    """The Python the CLI would use: the runtime's virtualenv, the toolchain's .venv, or ours."""
+    options = project.runtime_options
+    toolchain = options.get("toolchain", "pip")
+    if options.get("virtualenv"):
+        venv = Path(str(options["virtualenv"]))
+        venv = venv if venv.is_absolute() else project.dir / venv
+        how = f"`python -m venv {options['virtualenv']}` and install requirements.txt into it"
+    elif toolchain in ("uv", "poetry"):
+        venv = project.dir / ".venv"
+        how = (
+            "`uv sync`" if toolchain == "uv"
+            else "`poetry config virtualenvs.in-project true && poetry install`"
+        )
+    else:
+        return Path(sys.executable)
+    # absolute but not resolved: the venv's python is a symlink whose location makes it the venv's
+    python = Path(os.path.abspath(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")))
+    if not python.exists():
+        raise InputError(str(venv), f"the stack's virtualenv does not exist: create it with {how}")
+    return python
+
+
+def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Cheap change detection for the run cache: the program's sources and config files."""
+    marks = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = [
+            d for d in dirs
+            if d not in _SKIP_DIRS and not d.startswith(".") and not (Path(root, d) / "pyvenv.cfg").exists()
+        ]
+        for name in files:
+            if name.endswith((".py", ".yaml", ".yml", ".json")):
+                path = os.path.join(root, name)
+                st = os.stat(path)
+                marks.append((os.path.relpath(path, directory), st.st_mtime_ns, st.st_size))
+    return tuple(sorted(marks))
+
+
+def _read_json_file(path: str | None, what: str) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(path, f"cannot read {what}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise InputError(path, f"invalid JSON in {what}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InputError(path, f"{what} must be a JSON object")
+    return doc
+
+
+def _project_stack(name: str, current_project: str) -> tuple[str, str]:
+    parts = [p for p in name.split("/") if p]
+    if len(parts) >= 2:
+        return parts[-2], parts[-1]
+    return current_project, (parts[0] if parts else name)
+
+
+class Session:
+    """One read: the --stack-references / --mocks files and where sibling projects may live."""
+
+    def __init__(self, references: str | None, mocks: str | None, siblings: Iterable[Path]) -> None:
+        self.references_file = references
+        self.mocks_file = mocks
+        self.references = _read_json_file(references, "stack references file")
+        self.invokes = _read_json_file(mocks, "mocks file")
+        self.siblings = [Path(s) for s in siblings]
+        self.running: list[tuple[str, str]] = []
+
+    # -- StackReference ------------------------------------------------------------------------
+
+    def reference_outputs(self, name: str, project: Project) -> dict[str, Any]:
+        """(1) the --stack-references file, (2) the offline run of a sibling project, (3) refuse."""
+        wanted = _project_stack(name, project.name)
+        for key, outputs in self.references.items():
+            if key == name or _project_stack(key, project.name) == wanted:
+                if not isinstance(outputs, dict):
+                    raise InputError(self.references_file, f"{key!r}: outputs must be a JSON object")
+                return wire.from_cli_json(outputs)
+        ref_project, ref_stack = wanted
+        for directory in self._candidates(project.dir):
+            try:
+                other = load_project(directory)
+            except InputError:
+                continue
+            if other.name == ref_project:
+                if not other.stack_file(ref_stack).is_file():
+                    raise InputError(
+                        str(other.stack_file(ref_stack)),
+                        f"StackReference {name!r} names stack {ref_stack!r}, which has no stack config here",
+                    )
+                return self.run(other, ref_stack).outputs
+        raise InputError(
+            str(project.dir),
+            f"StackReference {name!r}: no outputs known for it offline; pass "
+            f"--stack-references FILE with {{\"{name}\": {{\"<output>\": <value>}}}}, or check the "
+            f"project {ref_project!r} together with this one",
+        )
+
+    def _candidates(self, directory: Path) -> list[Path]:
+        seen: dict[Path, None] = {}
+        parent = directory.resolve().parent
+        neighbours = sorted(p for p in parent.iterdir() if p.is_dir()) if parent.is_dir() else []
+        for candidate in [*self.siblings, *neighbours, directory]:
+            if any((candidate / n).is_file() for n in PROJECT_FILES):
+                seen.setdefault(candidate.resolve(), None)
+        return list(seen)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def run(self, project: Project, stack: str) -> Run:
+        config, secret_keys = load_stack_config(project, stack)
+        python = interpreter(project)
+        key = (
+            str(project.dir.resolve()), stack, str(python), self.references_file, self.mocks_file,
+            _fingerprint(project.dir),
+        )
+        if key in _RUNS:
+            return _RUNS[key]
+        label = (str(project.dir.resolve()), stack)
+        if label in self.running:
+            chain = " -> ".join(f"{Path(d).name}/{s}" for d, s in [*self.running, label])
+            raise InputError(str(project.dir), f"StackReference cycle: {chain}")
+        self.running.append(label)
+        try:
+            run = self._capture(project, stack, python, config, secret_keys)
+        finally:
+            self.running.pop()
+        _RUNS[key] = run
+        return run
+
+    def _capture(
+        self, project: Project, stack: str, python: Path, config: dict[str, str], secret_keys: list[str]
+    ) -> Run:
+        main = project.dir / project.main
+        if not main.exists():
+            raise InputError(str(project.file), f"main {project.main!r} does not exist")
+        if main.is_dir() and not (main / "__main__.py").is_file():
+            raise InputError(str(main), "no __main__.py: nothing to run (set `main:` in Pulumi.yaml)")
+        request = {
+            "project": project.name,
+            "stack": stack,
+            "project_dir": str(project.dir.resolve()),
+            "main": project.main,
+            "config": config,
+            "secret_keys": secret_keys,
+            "invokes": self.invokes,
+            "organization": "organization",
+        }
+        started = time.perf_counter()
+        try:
+            answer = run_capture(python, request, lambda name: self.reference_outputs(name, project))
+        except RunnerFailure as exc:
+            raise InputError(
+                str(project.dir), f"the program could not run under {python}: {exc.detail}"
+            ) from None
+        except OSError as exc:
+            raise InputError(str(python), f"cannot start the stack's Python: {exc.strerror}") from None
+        seconds = time.perf_counter() - started
+        if "error" in answer:
+            raise self._error(project, python, answer["error"])
+        result = answer["result"]
+        return Run(
+            resources=[_resource(rec) for rec in result["resources"]],
+            outputs=result.get("outputs", {}),
+            python=result.get("python", str(python)),
+            pulumi_version=result.get("pulumi_version", ""),
+            seconds=seconds,
+            config=config,
+            secret_keys=secret_keys,
+        )
+
+    def _error(self, project: Project, python: Path, error: dict[str, Any]) -> InputError:
+        kind = error.get("kind")
+        if kind == "missing-module":
+            module = (error.get("module") or "?").split(".")[0]
+            where = python.parent.parent if python != Path(sys.executable) else Path(sys.prefix)
+            return InputError(
+                str(project.dir),
+                f"`{module}` is not installed in {where}: run `{_install_hint(project, python, module)}`",
+            )
+        if kind == "reference":
+            return InputError(str(project.dir), error.get("message", "StackReference failed"))
+        loc = error.get("location")
+        source = f"{loc['file']}:{loc['line']}" if loc else str(project.dir)
+        lines = str(error.get("message", "")).splitlines()
+        message = " ".join(line.strip() for line in lines if line.strip())
+        return InputError(source, f"the program raised {error.get('type', 'an error')}: {message}")
+
+
+def _resource(rec: dict[str, Any]) -> Resource:
+    loc = rec.get("location")
+    return Resource(
+        urn=rec["urn"],
+        type=rec["type"],
+        name=rec["name"],
+        inputs=rec.get("inputs") or {},
+        custom=rec.get("custom", True),
+        id=rec.get("id"),
+        protect=rec.get("protect", False),
+        retain_on_delete=rec.get("retain_on_delete", False),
+        delete_before_replace=rec.get("delete_before_replace"),
+        ignore_changes=rec.get("ignore_changes", []),
+        aliases=rec.get("aliases", []),
+        custom_timeouts=rec.get("custom_timeouts"),
+        additional_secret_outputs=rec.get("additional_secret_outputs", []),
+        parent=rec.get("parent"),
+        dependencies=rec.get("dependencies", []),
+        property_dependencies=rec.get("property_dependencies", {}),
+        provider=rec.get("provider"),
+        location=Location(loc["file"], loc.get("line")) if loc else None,
+        op=rec.get("op"),
+    )
+
+
+# The run behind each Stack returned, for callers that want its outputs or timing.
+_RUN_OF: dict[tuple[str, str], Run] = {}
+
+
+def run_info(stack: Stack) -> Run | None:
+    """The offline run that produced a program Stack: exported outputs, interpreter, seconds."""
+    return _RUN_OF.get((stack.source, stack.stack))
+
+
+def run_program_outputs(
+    path: Path, stack: str, *, references: str | None = None, mocks: str | None = None,
+    siblings: Sequence[Path] = (),
+) -> dict[str, Any]:
+    """The stack outputs (``pulumi.export``) of an offline run, in the wire form: unknown stays unknown."""
+    session = Session(references, mocks, siblings)
+    return session.run(load_project(Path(path)), stack).outputs
+
+
+def read_program(
+    path: Path,
+    *,
+    stack: str | None,
+    references: str | None,
+    mocks: str | None,
+    siblings: list[Path],
+) -> list[Stack]:
+    """One Stack per stack config (or just ``stack``), each from an offline run of the program."""
+    path = Path(path)
+    project = load_project(path)
+    if stack is None:
+        names = project.stack_names()
+        if not names:
+            raise InputError(str(path), "no stack config (Pulumi.<stack>.yaml): pass --stack")
+    else:
+        names = [stack]
+    session = Session(references, mocks, siblings)
+    tags = {"pulumi:project": project.name, "pulumi:runtime": "python"}
+    if project.description:
+        tags["pulumi:description"] = project.description
+    stacks = []
+    for name in names:
+        run = session.run(project, name)
+        st = Stack(
+            project=project.name,
+            stack=name,
+            resources=run.resources,
+            kind="program",
+            source=str(path),
+            tags=dict(tags),
+            config=dict(run.config),
+            config_secret_keys=list(run.secret_keys),
+            dry_run=True,
+            project_file=str(project.file),
+            outputs=dict(run.outputs),
+        )
+        _RUN_OF[(st.source, st.stack)] = run
+        stacks.append(st)
+    return stacks
