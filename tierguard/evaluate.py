@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from inspect import isawaitable
 from typing import Any
 
@@ -51,7 +51,7 @@ PACK_VERSION = "0.0.1"
 
 
 def _run(result: Any) -> Any:
-    if isawaitable(result):
+    if result is not None and isawaitable(result):
         loop = asyncio.new_event_loop()
         try:
             return loop.run_until_complete(result)
@@ -106,6 +106,44 @@ def configure_runtime(stack: Stack) -> None:
         pulumi.runtime.set_config(key, value)
 
 
+def _reported(level: str) -> str:
+    """A violation that survives remediation is reported as mandatory, as the analyzer does."""
+    return "mandatory" if level == "remediate" else level
+
+
+class _Providers:
+    """Provider resources by URN, each wrapped once for every resource that uses it."""
+
+    def __init__(self, by_urn: dict[str, Resource]) -> None:
+        self.by_urn = by_urn
+        self.wrapped: dict[str, PolicyProviderResource | None] = {}
+
+    def of(self, res: Resource) -> PolicyProviderResource | None:
+        if not res.provider:
+            return None
+        # the engine's provider reference is "<urn>::<id>"; a URN alone has three "::"
+        urn = res.provider.rsplit("::", 1)[0] if res.provider.count("::") > 3 else res.provider
+        if urn not in self.wrapped:
+            prov = self.by_urn.get(urn)
+            self.wrapped[urn] = (
+                None
+                if prov is None
+                else PolicyProviderResource(prov.type, _props(prov.inputs), prov.urn, prov.name)
+            )
+        return self.wrapped[urn]
+
+
+@dataclass
+class _Prepared:
+    """What one evaluation needs per policy, worked out once rather than per resource."""
+
+    remediating: list[tuple[Pack, ResourceValidationPolicy, dict[str, Any]]]
+    # (pack, policy, reported level, config as received)
+    validating: list[tuple[Pack, ResourceValidationPolicy, str, dict[str, Any]]]
+    without_validate: list[str]
+    stack_level: list[tuple[Pack, StackValidationPolicy, str, dict[str, Any]]]
+
+
 class Evaluator:
     """Evaluates a fixed list of packs with one reconciled configuration."""
 
@@ -120,23 +158,46 @@ class Evaluator:
             config = config.with_properties(tiered, {"tier": stack.tier})
         return config.reconcile(self.packs)
 
+    def _prepare(self, configured: dict[str, PolicyConfig]) -> _Prepared:
+        prepared = _Prepared([], [], [], [])
+        for pack in self.packs:
+            for policy in pack.policies:
+                level = configured[policy.name].enforcement_level
+                if level == "disabled":
+                    continue
+                config = _as_received(configured[policy.name].properties)
+                if isinstance(policy, ResourceValidationPolicy):
+                    if level == "remediate" and policy.has_remediation():
+                        prepared.remediating.append((pack, policy, config))
+                    if not policy.has_validation():
+                        prepared.without_validate.append(policy.name)
+                        continue
+                    prepared.validating.append((pack, policy, _reported(level), config))
+                elif isinstance(policy, StackValidationPolicy):
+                    prepared.stack_level.append((pack, policy, _reported(level), config))
+        return prepared
+
     def evaluate(self, stack: Stack) -> Result:
         started = time.perf_counter()
-        configured = self.policy_config(stack)
+        prepared = self._prepare(self.policy_config(stack))
         configure_runtime(stack)
         result = Result(stack=stack, packs=[p.name for p in self.packs])
-        by_urn = stack.by_urn()
         secrets = {stack.config[k] for k in stack.config_secret_keys if stack.config.get(k)}
 
         checked = [r for r in stack.resources if not r.is_stack]
-        providers = {r.urn: r for r in checked if r.is_provider}
+        providers = _Providers({r.urn: r for r in checked if r.is_provider})
         props_of: dict[str, Any] = {}
         for res in checked:
             secrets.update(wire.secret_strings(res.inputs))
-            inputs = self._remediate(res, configured, providers, stack, result)
+            inputs = (
+                self._remediate(res, prepared, providers, stack, result)
+                if prepared.remediating
+                else res.inputs
+            )
             props_of[res.urn] = inputs
-            self._analyze(res, inputs, configured, providers, stack, result)
-        self._analyze_stack(checked, props_of, configured, providers, stack, result, by_urn)
+            self._analyze(res, inputs, prepared, providers, stack, result)
+        if prepared.stack_level:
+            self._analyze_stack(checked, props_of, prepared, providers, stack, result)
 
         if secrets:
             result.findings = [replace(f, message=wire.redact(f.message, secrets)) for f in result.findings]
@@ -145,49 +206,17 @@ class Evaluator:
 
     # -- per resource ---------------------------------------------------------------------------
 
-    def _provider(self, res: Resource, providers: dict[str, Resource]) -> PolicyProviderResource | None:
-        if not res.provider:
-            return None
-        urn = res.provider.rsplit("::", 1)[0] if res.provider.count("::") > 3 else res.provider
-        prov = providers.get(urn)
-        if prov is None:
-            return None
-        props = _props(prov.inputs)
-        return PolicyProviderResource(prov.type, props, prov.urn, prov.name)
-
     def _remediate(
-        self,
-        res: Resource,
-        configured: dict[str, PolicyConfig],
-        providers: dict[str, Resource],
-        stack: Stack,
-        result: Result,
+        self, res: Resource, prepared: _Prepared, providers: _Providers, stack: Stack, result: Result
     ) -> dict[str, Any]:
         """Run remediations in pack order; return the (possibly rewritten) wire inputs."""
         inputs = res.inputs
-        remediating = [
-            (pack, p)
-            for pack in self.packs
-            for p in pack.policies
-            if isinstance(p, ResourceValidationPolicy)
-            and configured[p.name].enforcement_level == "remediate"
-            and p.has_remediation()
-        ]
-        if not remediating:
-            return inputs
         props: Any = _props(inputs, True)
         opts = _options(res)
-        provider = self._provider(res, providers)
-        for pack, policy in remediating:
+        provider = providers.of(res)
+        for pack, policy, config in prepared.remediating:
             args = ResourceValidationArgs(
-                res.type,
-                props,
-                res.urn,
-                res.name,
-                opts,
-                provider,
-                _as_received(configured[policy.name].properties),
-                stack.tags,
+                res.type, props, res.urn, res.name, opts, provider, dict(config), stack.tags
             )
             try:
                 new_props = _run(policy.remediate(args))
@@ -214,68 +243,43 @@ class Evaluator:
         self,
         res: Resource,
         inputs: dict[str, Any],
-        configured: dict[str, PolicyConfig],
-        providers: dict[str, Resource],
+        prepared: _Prepared,
+        providers: _Providers,
         stack: Stack,
         result: Result,
     ) -> None:
-        props = None
-        opts = provider = None
-        for pack in self.packs:
-            for policy in pack.policies:
-                if not isinstance(policy, ResourceValidationPolicy):
-                    continue
-                level = configured[policy.name].enforcement_level
-                if level == "disabled":
-                    continue
-                if not policy.has_validation():
-                    result.not_applicable.append((policy.name, res.urn, "Policy does not implement validate"))
-                    continue
-                if props is None:
-                    props = _props(inputs)
-                    opts = _options(res)
-                    provider = self._provider(res, providers)
-                args = ResourceValidationArgs(
-                    res.type,
-                    props,
-                    res.urn,
-                    res.name,
-                    opts,
-                    provider,  # type: ignore[arg-type]
-                    _as_received(configured[policy.name].properties),
-                    stack.tags,
-                )
-                report = self._reporter(pack, policy, level, stack, result, res, None)
-                self._call(policy, args, report, pack, stack, result, res.urn, res)
+        for name in prepared.without_validate:
+            result.not_applicable.append((name, res.urn, "Policy does not implement validate"))
+        if not prepared.validating:
+            return
+        props = _props(inputs)
+        opts = _options(res)
+        provider = providers.of(res)
+        for pack, policy, level, config in prepared.validating:
+            args = ResourceValidationArgs(
+                res.type, props, res.urn, res.name, opts, provider, dict(config), stack.tags
+            )
+            report = self._reporter(pack, policy, level, stack, result, res, None)
+            self._call(policy, args, report, pack, stack, result, res.urn, res)
 
     def _analyze_stack(
         self,
         resources: list[Resource],
         props_of: dict[str, Any],
-        configured: dict[str, PolicyConfig],
-        providers: dict[str, Resource],
+        prepared: _Prepared,
+        providers: _Providers,
         stack: Stack,
         result: Result,
-        by_urn: dict[str, Resource],
     ) -> None:
-        stack_policies = [
-            (pack, p)
-            for pack in self.packs
-            for p in pack.policies
-            if isinstance(p, StackValidationPolicy) and configured[p.name].enforcement_level != "disabled"
-        ]
-        if not stack_policies:
-            return
         built: dict[str, PolicyResource] = {}
         for res in resources:
-            props = _props(props_of[res.urn])
             built[res.urn] = PolicyResource(
                 res.type,
-                props,
+                _props(props_of[res.urn]),
                 res.urn,
                 res.name,
                 _options(res),
-                self._provider(res, providers),
+                providers.of(res),
                 None,
                 [],
                 {},
@@ -288,13 +292,10 @@ class Evaluator:
             for key, deps in res.property_dependencies.items():
                 pr.property_dependencies[key] = [built[d] for d in deps if d in built]
         policy_resources = list(built.values())
-        for pack, policy in stack_policies:
-            args = StackValidationArgs(
-                policy_resources, _as_received(configured[policy.name].properties), stack.tags
-            )
-            report = self._reporter(
-                pack, policy, configured[policy.name].enforcement_level, stack, result, None, by_urn
-            )
+        by_urn = stack.by_urn()
+        for pack, policy, level, config in prepared.stack_level:
+            args = StackValidationArgs(policy_resources, dict(config), stack.tags)
+            report = self._reporter(pack, policy, level, stack, result, None, by_urn)
             self._call(policy, args, report, pack, stack, result, "", None)
 
     # -- shared ---------------------------------------------------------------------------------
@@ -310,8 +311,6 @@ class Evaluator:
         by_urn: dict[str, Resource] | None,
     ):
         rule = rule_of(policy)
-        if level == "remediate":
-            level = "mandatory"
         fallback = Location(stack.project_file) if stack.project_file else None
 
         def report_violation(message: str, urn: str | None = None) -> None:
