@@ -6,11 +6,9 @@ from pathlib import Path
 
 import click
 
-from tierguard.commands.common import emit, report_options
+from tierguard.commands.common import emit, pack_options, report_options, selected_packs
 from tierguard.evaluate import Evaluator
 from tierguard.model import TIERS
-from tierguard.packconfig import PackConfig
-from tierguard.packs import PACK_MODULES, load_pack
 from tierguard.readers import load_stacks, program
 
 # The embedded default that `make check` runs: the reference stacks in deploy order.
@@ -31,19 +29,6 @@ def default_paths() -> list[Path]:
 @click.option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml); default: every stack config found.")
 @click.option("--tier", type=click.Choice(TIERS), help="Force the tier instead of detecting it.")
 @click.option(
-    "--policy-pack-config",
-    "config_file",
-    type=click.Path(dir_okay=False),
-    help="Policy config in the `pulumi preview --policy-pack-config` format.",
-)
-@click.option(
-    "--pack",
-    "packs",
-    multiple=True,
-    type=click.Choice(sorted(PACK_MODULES)),
-    help="Run only these packs (repeatable); default: all.",
-)
-@click.option(
     "--stack-references",
     "references",
     type=click.Path(dir_okay=False),
@@ -55,16 +40,15 @@ def default_paths() -> list[Path]:
     type=click.Path(dir_okay=False),
     help="JSON file overriding the answers to invokes (e.g. gcp:organizations/getProject:getProject).",
 )
+@pack_options
 @report_options
-def check(paths, stack, tier, config_file, packs, references, mocks_file, formats, outputs) -> int:
+def check(paths, stack, tier, pack_config, packs, references, mocks_file, formats, outputs) -> int:
     """Check Pulumi programs (directories), preview JSON or stack exports against the packs.
 
     With no PATH, checks the reference stacks shipped with tierguard.
     """
     targets = [Path(p) if p != "-" else p for p in paths] or default_paths()
-    selected = [load_pack(n) for n in (packs or PACK_MODULES)]
-    config = PackConfig.load(config_file)
-    config.reconcile(selected)  # fail fast (exit 2) on a config that does not fit the packs
+    selected, config = selected_packs(packs, pack_config)
     stacks = load_stacks(targets, stack=stack, references=references, mocks=mocks_file)
     evaluator = Evaluator(selected, config)
     results = []

@@ -10,6 +10,9 @@ from typing import Any
 import click
 
 from tierguard.model import InputError, Result
+from tierguard.packconfig import PackConfig
+from tierguard.packs import PACK_MODULES, load_pack
+from tierguard.policies.base import Pack
 from tierguard.report import FORMATS, exit_code, render
 
 
@@ -33,6 +36,32 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         help="Report format: text (default), json, sarif, junit, markdown. Repeatable.",
     )(fn)
     return fn
+
+
+def pack_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--pack`` (repeatable, default all) and ``--policy-pack-config``, as ``packs`` and ``pack_config``."""
+    fn = click.option(
+        "--pack",
+        "packs",
+        multiple=True,
+        type=click.Choice(sorted(PACK_MODULES)),
+        help="Run only these packs (repeatable); default: all.",
+    )(fn)
+    fn = click.option(
+        "--policy-pack-config",
+        "pack_config",
+        type=click.Path(dir_okay=False),
+        help="Policy config in the `pulumi preview --policy-pack-config` format.",
+    )(fn)
+    return fn
+
+
+def selected_packs(names: Sequence[str], config_file: str | None) -> tuple[list[Pack], PackConfig]:
+    """The packs to run and their config, validated up front: a bad config is exit 2 before any work."""
+    packs = [load_pack(n) for n in (names or PACK_MODULES)]
+    config = PackConfig.load(config_file)
+    config.reconcile(packs)
+    return packs, config
 
 
 def emit(results: Sequence[Result], formats: Sequence[str], outputs: Sequence[str]) -> int:

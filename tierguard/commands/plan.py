@@ -12,9 +12,8 @@ import time
 
 import click
 
-from tierguard.commands.common import emit, report_options
+from tierguard.commands.common import emit, pack_options, report_options, selected_packs
 from tierguard.model import TIERS, InputError
-from tierguard.packs import PACK_MODULES
 
 
 @click.command()
@@ -34,20 +33,8 @@ from tierguard.packs import PACK_MODULES
     type=click.Path(dir_okay=False),
     help="Plan config (default: .tierguard.yaml or tierguard.yaml, from the working directory up).",
 )
-@click.option(
-    "--policy-pack-config",
-    "pack_config",
-    type=click.Path(dir_okay=False),
-    help="Policy config in the `pulumi preview --policy-pack-config` format.",
-)
-@click.option(
-    "--pack",
-    "packs",
-    multiple=True,
-    type=click.Choice(sorted(PACK_MODULES)),
-    help="Run only these packs over the new state (repeatable); default: all.",
-)
 @click.option("--plan-only", is_flag=True, help="Only the plan rules; run no policy pack.")
+@pack_options
 @report_options
 def plan(file, tier, stack_name, plan_config, pack_config, packs, plan_only, formats, outputs) -> int:
     """Judge a `pulumi preview --json` document or engine-event log (FILE, or - for standard input).
@@ -58,7 +45,6 @@ def plan(file, tier, stack_name, plan_config, pack_config, packs, plan_only, for
     """
     from tierguard.evaluate import Evaluator
     from tierguard.packconfig import PackConfig
-    from tierguard.packs import load_pack
     from tierguard.plan.config import PlanConfig
     from tierguard.plan.rules import evaluate_plan
     from tierguard.readers.detect import read_plan
@@ -69,9 +55,9 @@ def plan(file, tier, stack_name, plan_config, pack_config, packs, plan_only, for
         file = "-"
     # Configs first: a bad config is exit 2 before any work, whatever the input.
     settings_source = PlanConfig.load(plan_config)
-    selected = [] if plan_only else [load_pack(n) for n in (packs or PACK_MODULES)]
-    pack_cfg = PackConfig.load(pack_config)
-    pack_cfg.reconcile(selected)
+    selected, pack_cfg = (
+        ([], PackConfig.load(pack_config)) if plan_only else selected_packs(packs, pack_config)
+    )
 
     started = time.perf_counter()
     stack, steps = read_plan(file)
