@@ -9,6 +9,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from pulumi_json import (
+    CREATES,
+    EVENTS,
+    EXPORT,
+    K8S_EVENTS,
+    LARGE,
+    PITFALL,
+    PROTECTED,
+    REPLACE,
+    REPLACE_STEPS,
+    UPDATE,
+)
 
 from tierguard.cli import main
 from tierguard.model import InputError
@@ -17,18 +29,6 @@ from tierguard.plan.kinds import is_iam, is_storage
 from tierguard.plan.rules import evaluate_plan
 from tierguard.plan.summary import summary_markdown, summary_text
 from tierguard.readers.detect import read_plan
-
-FIXTURES = Path(__file__).parent / "fixtures" / "pulumi-json"
-PITFALL = FIXTURES / "pitfall_preview.json"
-CREATES = FIXTURES / "stratify_sample-preview-creates.json"
-UPDATE = FIXTURES / "stratify_sample-preview-update.json"
-EXPORT = FIXTURES / "pulumi-gcp_storage-bucket_stack-export.json"
-EVENTS = FIXTURES / "pulumi_webserver-userdata_event-log.jsonl"
-PROTECTED = FIXTURES / "derived_gcp-protected-delete_preview.json"
-REPLACE = FIXTURES / "derived_gcp-bucket-replace_preview.json"
-REPLACE_STEPS = FIXTURES / "derived_gcp-bucket-replace-steps_preview.json"
-LARGE = FIXTURES / "derived_gcp-large_preview.json"
-K8S_EVENTS = FIXTURES / "derived_k8s-pvc-delete_event-log.jsonl"
 
 # Packs that exist in every checkout; the plan rules do not depend on which packs run.
 PACK = ["--pack", "least-privilege-iam"]

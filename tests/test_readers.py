@@ -6,26 +6,25 @@ from __future__ import annotations
 import io
 import json
 import sys
-from pathlib import Path
 
 import pytest
+from pulumi_json import (
+    CREATES,
+    EVENTS,
+    EXPORT,
+    K8S_EVENTS,
+    PITFALL,
+    PROTECTED,
+    REPLACE,
+    REPLACE_STEPS,
+    UPDATE,
+)
 
 from tierguard import wire
 from tierguard.cli import main
 from tierguard.model import InputError, Location
 from tierguard.readers.detect import read_file, read_plan
 from tierguard.readers.export import parse_source_position, wire_inputs
-
-FIXTURES = Path(__file__).parent / "fixtures" / "pulumi-json"
-PITFALL = FIXTURES / "pitfall_preview.json"
-CREATES = FIXTURES / "stratify_sample-preview-creates.json"
-UPDATE = FIXTURES / "stratify_sample-preview-update.json"
-EXPORT = FIXTURES / "pulumi-gcp_storage-bucket_stack-export.json"
-EVENTS = FIXTURES / "pulumi_webserver-userdata_event-log.jsonl"
-PROTECTED = FIXTURES / "derived_gcp-protected-delete_preview.json"
-REPLACE = FIXTURES / "derived_gcp-bucket-replace_preview.json"
-REPLACE_STEPS = FIXTURES / "derived_gcp-bucket-replace-steps_preview.json"
-K8S_EVENTS = FIXTURES / "derived_k8s-pvc-delete_event-log.jsonl"
 
 
 def by_name(stack, name):
@@ -48,8 +47,7 @@ def test_pitfall_preview_update_with_secret_and_defaults():
     assert bucket.step["diffReasons"] == ["tags"]
     assert bucket.old is not None and bucket.old.inputs["tags"]["BillingProject"] == "integration-testing"
     assert (
-        bucket.parent
-        == "urn:pulumi:pit-stack-6f713df454ad4582::pitfall::pulumi:pulumi:Stack::"
+        bucket.parent == "urn:pulumi:pit-stack-6f713df454ad4582::pitfall::pulumi:pulumi:Stack::"
         "pitfall-pit-stack-6f713df454ad4582"
     )
     assert bucket.provider.startswith(
