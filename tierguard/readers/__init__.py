@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,24 +21,39 @@ def load_stacks(
     references: str | None = None,
     mocks: str | None = None,
 ) -> list[Stack]:
-    """Read every target; program directories are run in order so later ones can reference earlier."""
+    """Read every target, in order; the stacks come back in that order.
+
+    Program directories share one capture session: every project starts capturing at once (its
+    stack configs in one runner process), so independent projects use both cores while a project
+    whose StackReference names another waits for that sibling's capture instead of repeating it.
+    """
     from tierguard.readers import detect, program
 
     stacks: list[Stack] = []
     project_dirs = [Path(t) for t in targets if t != "-" and Path(t).is_dir()]
-    for target in targets:
-        if target == "-":
-            stacks.append(detect.read_file("-"))
-            continue
-        path = Path(target)
-        if path.is_dir():
-            stacks.extend(
-                program.read_program(
-                    path, stack=stack, references=references, mocks=mocks, siblings=project_dirs
+    with contextlib.ExitStack() as cleanup:
+        session: program.Session | None = None
+        for target in targets:
+            if target == "-":
+                stacks.append(detect.read_file("-"))
+                continue
+            path = Path(target)
+            if path.is_dir():
+                if session is None:  # at the first program: the files before it were read as before
+                    session = cleanup.enter_context(program.Session(references, mocks, project_dirs))
+                    plans = []
+                    for directory in project_dirs:
+                        with contextlib.suppress(InputError):  # raised again, in target order, below
+                            plans.append(program.stacks_to_read(directory, stack))
+                    session.prefetch(plans)
+                stacks.extend(
+                    program.read_program(
+                        path, stack=stack, references=references, mocks=mocks, siblings=project_dirs,
+                        session=session,
+                    )
                 )
-            )
-        elif path.is_file():
-            stacks.append(detect.read_file(str(path)))
-        else:
-            raise InputError(str(path), "no such file or directory")
+            elif path.is_file():
+                stacks.append(detect.read_file(str(path)))
+            else:
+                raise InputError(str(path), "no such file or directory")
     return stacks

@@ -3,15 +3,24 @@
 The project and stack files are read here (name, runtime, main, config with ``secure:`` values);
 the program itself runs out of process in the stack's own interpreter (:mod:`tierguard.capture`),
 under the SDK's mocks, and comes back as resources in the analyzer wire form.
+
+Speed: importing the provider SDKs (pulumi_gcp, pulumi_kubernetes) costs the runner seconds, so one
+runner process captures every stack config of a project in turn (:class:`RunnerProcess`), and a
+:class:`Session` can capture independent projects at the same time (:meth:`Session.prefetch`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +28,7 @@ from typing import Any
 import yaml
 
 from tierguard import wire
-from tierguard.capture import RunnerFailure, run_capture
+from tierguard.capture import RUNNER, ReferenceResolver, RunnerFailure
 from tierguard.model import InputError, Location, Resource, Stack
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
@@ -264,8 +273,99 @@ def _project_stack(name: str, current_project: str) -> tuple[str, str]:
     return current_project, (parts[0] if parts else name)
 
 
+class RunnerProcess:
+    """One runner (tierguard/capture/runner.py) in one interpreter, kept open to capture several stacks
+    one after another: the provider SDK imports, most of a small program's time, are paid once.
+
+    The line protocol is :func:`tierguard.capture.run_capture`'s, with further requests after a
+    result; closing stdin ends the runner.
+    """
+
+    def __init__(self, python: Path, cwd: Path) -> None:
+        self.cwd = cwd  # the project directory it runs
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # stderr (the program's prints) goes to a file: a pipe nobody reads could fill and block it
+        self.errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (lives with the runner)
+        self.proc = subprocess.Popen(
+            [str(python), str(RUNNER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            cwd=cwd,
+            env=env,
+            text=True,
+            encoding="utf-8",
+        )
+
+    def capture(self, request: dict[str, Any], resolve_reference: ReferenceResolver) -> dict[str, Any]:
+        """Run one stack; return the runner's final document (``{"result": ...}`` or ``{"error": ...}``).
+
+        As in run_capture, a resolver that raises tells the runner to fail, and its exception is
+        re-raised once the runner has answered, so the caller gets the resolver's own error.
+        """
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None
+        refused: Exception | None = None
+        final: dict[str, Any] | None = None
+        try:
+            stdin.write(json.dumps(request) + "\n")
+            stdin.flush()
+            for line in stdout:
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue  # something wrote to file descriptor 1 behind the runner's back
+                if not isinstance(message, dict):
+                    continue
+                if "reference" not in message:
+                    final = message
+                    break
+                try:
+                    answer: dict[str, Any] = {"outputs": resolve_reference(message["reference"])}
+                except Exception as exc:
+                    refused = exc
+                    answer = {"error": str(getattr(exc, "problem", exc))}
+                stdin.write(json.dumps(answer) + "\n")
+                stdin.flush()
+        except BrokenPipeError:
+            pass  # the runner died; its stderr says why (below)
+        except BaseException:
+            self.kill()  # interrupted mid-conversation: the runner cannot be used again
+            raise
+        if final is None:  # the runner died: its last words are in its stderr
+            self.proc.wait()
+            self.errors.seek(0)
+            lines = [ln for ln in self.errors.read().splitlines() if ln.strip()]
+            self.close()
+        if refused is not None:
+            raise refused
+        if final is None:
+            raise RunnerFailure(lines[-1] if lines else f"exit status {self.proc.returncode}")
+        return final
+
+    def close(self) -> None:
+        """End of stdin: the runner leaves once its current run is over (at once when idle)."""
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+        self.proc.wait()
+        self.errors.close()
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.close()
+
+
 class Session:
-    """One read: the --stack-references / --mocks files and where sibling projects may live."""
+    """One read: the --stack-references / --mocks files, where sibling projects may live, and the
+    runner processes and captures shared by every stack read in it.
+
+    Captures may run on several threads (:meth:`prefetch`); each (project, stack) is captured once,
+    by the first thread that needs it, and the others wait for its Future. A thread that is waiting
+    for a stack, or capturing it to answer a StackReference, is recorded in ``waiting`` so that a
+    StackReference cycle is refused instead of waiting forever.
+    """
 
     def __init__(self, references: str | None, mocks: str | None, siblings: Iterable[Path]) -> None:
         self.references_file = references
@@ -273,11 +373,40 @@ class Session:
         self.references = _read_json_file(references, "stack references file")
         self.invokes = _read_json_file(mocks, "mocks file")
         self.siblings = [Path(s) for s in siblings]
-        self.running: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+        self.captures: dict[tuple[Any, ...], Future[Run]] = {}
+        self.waiting: dict[tuple[str, str], tuple[str, str]] = {}  # (dir, stack) -> the one it waits for
+        self.idle: dict[tuple[str, str], list[RunnerProcess]] = {}  # (dir, python) -> free runners
+        self.runners: list[RunnerProcess] = []
+        self.threads: list[threading.Thread] = []
+        self.closed = False
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End every runner and thread. A runner still busy is killed: after a failure the read
+        ends now, without waiting for captures nobody will look at."""
+        with self.lock:
+            self.closed = True
+            idle = [runner for free in self.idle.values() for runner in free]
+            busy = [runner for runner in self.runners if not any(runner is i for i in idle)]
+            self.runners, self.idle = [], {}
+        for runner in busy:
+            runner.kill()
+        for runner in idle:
+            runner.close()
+        for thread in self.threads:
+            thread.join()
 
     # -- StackReference ------------------------------------------------------------------------
 
-    def reference_outputs(self, name: str, project: Project) -> dict[str, Any]:
+    def reference_outputs(
+        self, name: str, project: Project, waiter: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
         """(1) the --stack-references file, (2) the offline run of a sibling project, (3) refuse."""
         wanted = _project_stack(name, project.name)
         for key, outputs in self.references.items():
@@ -297,7 +426,7 @@ class Session:
                         str(other.stack_file(ref_stack)),
                         f"StackReference {name!r} names stack {ref_stack!r}, which has no stack config here",
                     )
-                return self.run(other, ref_stack).outputs
+                return self.run(other, ref_stack, waiter=waiter).outputs
         raise InputError(
             str(project.dir),
             f"StackReference {name!r}: no outputs known for it offline; pass "
@@ -316,26 +445,87 @@ class Session:
 
     # -- running -------------------------------------------------------------------------------
 
-    def run(self, project: Project, stack: str) -> Run:
+    def prefetch(self, projects: Iterable[tuple[Project, list[str]]]) -> None:
+        """Start capturing each project's stacks (in order, in one runner) on its own thread, so
+        independent projects use both cores; :meth:`run` then collects the results in any order.
+
+        A failure is kept in its Future and raised again by the :meth:`run` that asks for it.
+        """
+
+        def capture_all(project: Project, names: list[str]) -> None:
+            for name in names:
+                if self.closed:
+                    return
+                with contextlib.suppress(Exception):
+                    self.run(project, name)
+
+        for project, names in projects:
+            thread = threading.Thread(target=capture_all, args=(project, names), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def run(self, project: Project, stack: str, *, waiter: tuple[str, str] | None = None) -> Run:
+        """The capture of one stack, made once per session (and per process while the files are
+        unchanged); ``waiter`` is the stack whose StackReference asks for it (cycle detection)."""
         config, secret_keys = load_stack_config(project, stack)
         python = interpreter(project)
-        key = (
-            str(project.dir.resolve()), stack, str(python), self.references_file, self.mocks_file,
-            _fingerprint(project.dir),
-        )
-        if key in _RUNS:
-            return _RUNS[key]
         label = (str(project.dir.resolve()), stack)
-        if label in self.running:
-            chain = " -> ".join(f"{Path(d).name}/{s}" for d, s in [*self.running, label])
-            raise InputError(str(project.dir), f"StackReference cycle: {chain}")
-        self.running.append(label)
+        key = (*label, str(python), self.references_file, self.mocks_file, _fingerprint(project.dir))
+        with self.lock:
+            if key in _RUNS:
+                return _RUNS[key]
+            if waiter is not None:
+                self._refuse_cycle(waiter, label)
+                self.waiting[waiter] = label
+            capture = self.captures.get(key)
+            owner = capture is None
+            if owner:
+                capture = self.captures[key] = Future()
         try:
-            run = self._capture(project, stack, python, config, secret_keys)
+            if not owner:
+                return capture.result()
+            try:
+                run = self._capture(project, stack, python, config, secret_keys)
+            except BaseException as exc:
+                capture.set_exception(exc)
+                raise
+            with self.lock:
+                _RUNS[key] = run
+            capture.set_result(run)
+            return run
         finally:
-            self.running.pop()
-        _RUNS[key] = run
-        return run
+            if waiter is not None:
+                with self.lock:
+                    self.waiting.pop(waiter, None)
+
+    def _refuse_cycle(self, waiter: tuple[str, str], wanted: tuple[str, str]) -> None:
+        """Waiting for ``wanted`` would never end if ``wanted`` (transitively) waits for ``waiter``."""
+        chain = [wanted]
+        while chain[-1] != waiter and chain[-1] in self.waiting:
+            chain.append(self.waiting[chain[-1]])
+        if chain[-1] == waiter:
+            shown = " -> ".join(f"{Path(d).name}/{s}" for d, s in [*chain, wanted])
+            raise InputError(wanted[0], f"StackReference cycle: {shown}")
+
+    @contextlib.contextmanager
+    def _runner(self, project: Project, python: Path) -> Any:
+        """A free runner of this (project, interpreter), else a new one; given back after the run."""
+        slot = (str(project.dir.resolve()), str(python))
+        with self.lock:
+            if self.closed:
+                raise RunnerFailure("the read was abandoned")
+            free = self.idle.get(slot)
+            runner = free.pop() if free else None
+            if runner is None:
+                runner = RunnerProcess(python, project.dir.resolve())
+                self.runners.append(runner)
+        try:
+            yield runner
+        finally:
+            # Still running means it answered (a result, the program's error, a refused reference).
+            with self.lock:
+                if runner.proc.poll() is None and not self.closed:
+                    self.idle.setdefault(slot, []).append(runner)
 
     def _capture(
         self, project: Project, stack: str, python: Path, config: dict[str, str], secret_keys: list[str]
@@ -355,9 +545,13 @@ class Session:
             "invokes": self.invokes,
             "organization": "organization",
         }
+        label = (str(project.dir.resolve()), stack)
         started = time.perf_counter()
         try:
-            answer = run_capture(python, request, lambda name: self.reference_outputs(name, project))
+            with self._runner(project, python) as runner:
+                answer = runner.capture(
+                    request, lambda name: self.reference_outputs(name, project, waiter=label)
+                )
         except RunnerFailure as exc:
             raise InputError(
                 str(project.dir), f"the program could not run under {python}: {exc.detail}"
@@ -435,8 +629,19 @@ def run_program_outputs(
     siblings: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """The stack outputs (``pulumi.export``) of an offline run, in the wire form: unknown stays unknown."""
-    session = Session(references, mocks, siblings)
-    return session.run(load_project(Path(path)), stack).outputs
+    with Session(references, mocks, siblings) as session:
+        return session.run(load_project(Path(path)), stack).outputs
+
+
+def stacks_to_read(path: Path, stack: str | None) -> tuple[Project, list[str]]:
+    """The project and the stack configs a read of it covers: ``stack``, or every one found."""
+    project = load_project(path)
+    if stack is not None:
+        return project, [stack]
+    names = project.stack_names()
+    if not names:
+        raise InputError(str(path), "no stack config (Pulumi.<stack>.yaml): pass --stack")
+    return project, names
 
 
 def read_program(
@@ -446,17 +651,20 @@ def read_program(
     references: str | None,
     mocks: str | None,
     siblings: list[Path],
+    session: Session | None = None,
 ) -> list[Stack]:
-    """One Stack per stack config (or just ``stack``), each from an offline run of the program."""
+    """One Stack per stack config (or just ``stack``), each from an offline run of the program.
+
+    ``session`` shares runners and captures with other reads (see load_stacks); without one, the
+    read has its own, and its stack configs are captured one after another by one runner.
+    """
+    if session is None:
+        with Session(references, mocks, siblings) as own:
+            return read_program(
+                path, stack=stack, references=references, mocks=mocks, siblings=siblings, session=own
+            )
     path = Path(path)
-    project = load_project(path)
-    if stack is None:
-        names = project.stack_names()
-        if not names:
-            raise InputError(str(path), "no stack config (Pulumi.<stack>.yaml): pass --stack")
-    else:
-        names = [stack]
-    session = Session(references, mocks, siblings)
+    project, names = stacks_to_read(path, stack)
     tags = {"pulumi:project": project.name, "pulumi:runtime": "python"}
     if project.description:
         tags["pulumi:description"] = project.description
