@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from inspect import isawaitable
+from types import MappingProxyType
 from typing import Any
 
 import pulumi
@@ -72,9 +73,29 @@ def _as_received(value: Any) -> Any:
     return value
 
 
+def _received(value: Any) -> Any:
+    """One pass doing what ``deserialize_properties`` does for validation (secrets unwrapped to
+    their plaintext, assets and archives rebuilt) and what the ``Struct`` does to numbers."""
+    if isinstance(value, dict):
+        sig = value.get(wire.SIG_KEY)
+        if sig is None:
+            return {k: _received(v) for k, v in value.items()}
+        if sig == wire.SECRET_SIG:
+            return _received(value.get("value"))
+        return deserialize_properties({"v": _as_received(value)})["v"]
+    if isinstance(value, list):
+        return [_received(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 def _props(inputs: dict[str, Any], keep_secrets: bool = False) -> Any:
-    """Deserialise wire inputs and wrap them the way the analyzer server does."""
-    return unknown_checking_proxy(deserialize_properties(_as_received(inputs), keep_secrets))
+    """Deserialise wire inputs and wrap them the way the analyzer server does; remediations keep
+    secrets wrapped (``proxy_secrets=True``) so that what they return stays secret."""
+    if keep_secrets:
+        return unknown_checking_proxy(deserialize_properties(_as_received(inputs), True))
+    return unknown_checking_proxy(_received(inputs))
 
 
 def _options(res: Resource) -> PolicyResourceOptions:
@@ -106,11 +127,6 @@ def configure_runtime(stack: Stack) -> None:
         pulumi.runtime.set_config(key, value)
 
 
-def _reported(level: str) -> str:
-    """A violation that survives remediation is reported as mandatory, as the analyzer does."""
-    return "mandatory" if level == "remediate" else level
-
-
 class _Providers:
     """Provider resources by URN, each wrapped once for every resource that uses it."""
 
@@ -133,15 +149,82 @@ class _Providers:
         return self.wrapped[urn]
 
 
+class _PolicyRun:
+    """One policy over one stack: its settings worked out once, and the ``report_violation``
+    callback the policy is handed (the resource it reports on is set before each call)."""
+
+    def __init__(
+        self, pack: Pack, policy: Any, level: str, config: dict[str, Any], stack: Stack, result: Result
+    ) -> None:
+        self.pack = pack
+        self.policy = policy
+        self.rule = rule_of(policy)
+        # a violation that survives remediation is reported as mandatory, as the analyzer does
+        self.level = "mandatory" if level == "remediate" else level
+        # read-only and shared: the analyzer hands each call its own copy, so no call sees another's
+        self.config = MappingProxyType(config)
+        self.stack = stack
+        self.result = result
+        self.fallback = Location(stack.project_file) if stack.project_file else None
+        self.by_urn: dict[str, Resource] = {}
+        self.res: Resource | None = None
+
+    def __call__(self, message: str, urn: str | None = None) -> None:
+        """``report_violation``: the message is the description, a newline, and the detail."""
+        if message and not isinstance(message, str):
+            raise TypeError("Expected message to be a string")
+        target = self.res if self.res is not None else self.by_urn.get(urn or "")
+        self.result.findings.append(
+            Finding(
+                policy=self.policy.name,
+                pack=self.pack.name,
+                category=self.rule.category,
+                severity=self.rule.severity,
+                enforcement_level=self.level,
+                message=self.policy.description + (f"\n{message}" if message else ""),
+                urn=target.urn if target else (urn or ""),
+                type=target.type if target else "",
+                location=(target.location if target and target.location else self.fallback),
+                stack=self.stack.label,
+            )
+        )
+
+    def check(self, args: Any, res: Resource | None) -> None:
+        self.res = res
+        urn = res.urn if res is not None else ""
+        try:
+            _run(self.policy.validate(args, self))
+        except UnknownValueError as exc:
+            self.result.findings.append(
+                Finding(
+                    policy=self.policy.name,
+                    pack=self.pack.name,
+                    category=self.rule.category,
+                    severity=self.rule.severity,
+                    enforcement_level=EnforcementLevel.ADVISORY.value,
+                    message=(
+                        f"can't run policy '{self.policy.name}' from policy pack "
+                        f"'{self.pack.name}@v{PACK_VERSION}' during preview: {exc.message}"
+                    ),
+                    urn=urn,
+                    type=res.type if res else "",
+                    location=res.location if res else None,
+                    stack=self.stack.label,
+                    kind="note",
+                )
+            )
+        except _NotApplicableError as exc:
+            self.result.not_applicable.append((self.policy.name, urn, exc.reason or ""))
+
+
 @dataclass
 class _Prepared:
     """What one evaluation needs per policy, worked out once rather than per resource."""
 
     remediating: list[tuple[Pack, ResourceValidationPolicy, dict[str, Any]]]
-    # (pack, policy, reported level, config as received)
-    validating: list[tuple[Pack, ResourceValidationPolicy, str, dict[str, Any]]]
+    validating: list[_PolicyRun]
     without_validate: list[str]
-    stack_level: list[tuple[Pack, StackValidationPolicy, str, dict[str, Any]]]
+    stack_level: list[_PolicyRun]
 
 
 class Evaluator:
@@ -158,7 +241,7 @@ class Evaluator:
             config = config.with_properties(tiered, {"tier": stack.tier})
         return config.reconcile(self.packs)
 
-    def _prepare(self, configured: dict[str, PolicyConfig]) -> _Prepared:
+    def _prepare(self, configured: dict[str, PolicyConfig], stack: Stack, result: Result) -> _Prepared:
         prepared = _Prepared([], [], [], [])
         for pack in self.packs:
             for policy in pack.policies:
@@ -172,16 +255,16 @@ class Evaluator:
                     if not policy.has_validation():
                         prepared.without_validate.append(policy.name)
                         continue
-                    prepared.validating.append((pack, policy, _reported(level), config))
+                    prepared.validating.append(_PolicyRun(pack, policy, level, config, stack, result))
                 elif isinstance(policy, StackValidationPolicy):
-                    prepared.stack_level.append((pack, policy, _reported(level), config))
+                    prepared.stack_level.append(_PolicyRun(pack, policy, level, config, stack, result))
         return prepared
 
     def evaluate(self, stack: Stack) -> Result:
         started = time.perf_counter()
-        prepared = self._prepare(self.policy_config(stack))
-        configure_runtime(stack)
         result = Result(stack=stack, packs=[p.name for p in self.packs])
+        prepared = self._prepare(self.policy_config(stack), stack, result)
+        configure_runtime(stack)
         secrets = {stack.config[k] for k in stack.config_secret_keys if stack.config.get(k)}
 
         checked = [r for r in stack.resources if not r.is_stack]
@@ -255,12 +338,13 @@ class Evaluator:
         props = _props(inputs)
         opts = _options(res)
         provider = providers.of(res)
-        for pack, policy, level, config in prepared.validating:
-            args = ResourceValidationArgs(
-                res.type, props, res.urn, res.name, opts, provider, dict(config), stack.tags
+        for run in prepared.validating:
+            run.check(
+                ResourceValidationArgs(
+                    res.type, props, res.urn, res.name, opts, provider, run.config, stack.tags
+                ),
+                res,
             )
-            report = self._reporter(pack, policy, level, stack, result, res, None)
-            self._call(policy, args, report, pack, stack, result, res.urn, res)
 
     def _analyze_stack(
         self,
@@ -293,83 +377,9 @@ class Evaluator:
                 pr.property_dependencies[key] = [built[d] for d in deps if d in built]
         policy_resources = list(built.values())
         by_urn = stack.by_urn()
-        for pack, policy, level, config in prepared.stack_level:
-            args = StackValidationArgs(policy_resources, dict(config), stack.tags)
-            report = self._reporter(pack, policy, level, stack, result, None, by_urn)
-            self._call(policy, args, report, pack, stack, result, "", None)
-
-    # -- shared ---------------------------------------------------------------------------------
-
-    def _reporter(
-        self,
-        pack: Pack,
-        policy: Any,
-        level: str,
-        stack: Stack,
-        result: Result,
-        res: Resource | None,
-        by_urn: dict[str, Resource] | None,
-    ):
-        rule = rule_of(policy)
-        fallback = Location(stack.project_file) if stack.project_file else None
-
-        def report_violation(message: str, urn: str | None = None) -> None:
-            if message and not isinstance(message, str):
-                raise TypeError("Expected message to be a string")
-            text = policy.description + (f"\n{message}" if message else "")
-            target = res if res is not None else (by_urn or {}).get(urn or "")
-            result.findings.append(
-                Finding(
-                    policy=policy.name,
-                    pack=pack.name,
-                    category=rule.category,
-                    severity=rule.severity,
-                    enforcement_level=level,
-                    message=text,
-                    urn=target.urn if target else (urn or ""),
-                    type=target.type if target else "",
-                    location=(target.location if target and target.location else fallback),
-                    stack=stack.label,
-                )
-            )
-
-        return report_violation
-
-    def _call(
-        self,
-        policy: Any,
-        args: Any,
-        report: Any,
-        pack: Pack,
-        stack: Stack,
-        result: Result,
-        urn: str,
-        res: Resource | None,
-    ) -> None:
-        try:
-            _run(policy.validate(args, report))
-        except UnknownValueError as exc:
-            rule = rule_of(policy)
-            result.findings.append(
-                Finding(
-                    policy=policy.name,
-                    pack=pack.name,
-                    category=rule.category,
-                    severity=rule.severity,
-                    enforcement_level=EnforcementLevel.ADVISORY.value,
-                    message=(
-                        f"can't run policy '{policy.name}' from policy pack "
-                        f"'{pack.name}@v{PACK_VERSION}' during preview: {exc.message}"
-                    ),
-                    urn=urn,
-                    type=res.type if res else "",
-                    location=res.location if res else None,
-                    stack=stack.label,
-                    kind="note",
-                )
-            )
-        except _NotApplicableError as exc:
-            result.not_applicable.append((policy.name, urn, exc.reason or ""))
+        for run in prepared.stack_level:
+            run.by_urn = by_urn
+            run.check(StackValidationArgs(policy_resources, run.config, stack.tags), None)
 
 
 def evaluate(stack: Stack, packs: Iterable[Pack], config: PackConfig | None = None) -> Result:
