@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -148,6 +149,7 @@ class Grant:
         return self.members is UNKNOWN or any(m is UNKNOWN for m in self.members)
 
 
+@lru_cache(maxsize=4096)
 def iam_kind(resource_type: str) -> str | None:
     """``member``, ``binding`` or ``policy`` for a GCP IAM type token, else None."""
     if not resource_type.startswith("gcp:"):
@@ -156,6 +158,7 @@ def iam_kind(resource_type: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+@lru_cache(maxsize=4096)
 def scope_of(resource_type: str) -> str:
     for prefix, scope in catalog.SCOPE_BY_MODULE.items():
         if resource_type.startswith(prefix):
@@ -199,7 +202,22 @@ def parse_policy_data(document: Any) -> list[dict[str, Any]] | None:
     return [b for b in bindings if isinstance(b, dict)] if isinstance(bindings, list) else None
 
 
+# The last resource read: several rules of the pack read the same resource's grants in a row.
+_last_read: tuple[Any, str, list[Grant] | None] = (None, "", None)
+
+
 def read_grants(resource_type: str, props: Any) -> list[Grant] | None:
+    """Every grant an IAM resource makes (see :func:`_read_grants`), read once per props object."""
+    global _last_read
+    last_props, last_type, grants = _last_read
+    if props is last_props and resource_type == last_type:
+        return None if grants is None else list(grants)
+    grants = _read_grants(resource_type, props)
+    _last_read = (props, resource_type, grants)
+    return None if grants is None else list(grants)
+
+
+def _read_grants(resource_type: str, props: Any) -> list[Grant] | None:
     """Every grant an IAM resource makes; None when the type is not a GCP IAM type.
 
     An unknown (or unreadable) ``policyData`` yields one grant whose role and members are
