@@ -277,8 +277,10 @@ class Evaluator:
                 if prepared.remediating
                 else res.inputs
             )
-            props_of[res.urn] = inputs
-            self._analyze(res, inputs, prepared, providers, stack, result)
+            # one read-only view per resource serves its resource and stack policies alike
+            props = _props(inputs)
+            props_of[res.urn] = props
+            self._analyze(res, props, prepared, providers, stack, result)
         if prepared.stack_level:
             self._analyze_stack(checked, props_of, prepared, providers, stack, result)
 
@@ -325,7 +327,7 @@ class Evaluator:
     def _analyze(
         self,
         res: Resource,
-        inputs: dict[str, Any],
+        props: Any,
         prepared: _Prepared,
         providers: _Providers,
         stack: Stack,
@@ -335,7 +337,6 @@ class Evaluator:
             result.not_applicable.append((name, res.urn, "Policy does not implement validate"))
         if not prepared.validating:
             return
-        props = _props(inputs)
         opts = _options(res)
         provider = providers.of(res)
         for run in prepared.validating:
@@ -359,7 +360,7 @@ class Evaluator:
         for res in resources:
             built[res.urn] = PolicyResource(
                 res.type,
-                _props(props_of[res.urn]),
+                props_of[res.urn],
                 res.urn,
                 res.name,
                 _options(res),
