@@ -30,62 +30,85 @@ class RunnerFailure(Exception):
         self.detail = detail
 
 
-def run_capture(
-    python: str | Path, request: dict[str, Any], resolve_reference: ReferenceResolver
-) -> dict[str, Any]:
-    """Run one program; return the runner's final document (``{"result": ...}`` or ``{"error": ...}``).
+class RunnerProcess:
+    """One runner (tierguard/capture/runner.py) in one interpreter, kept open to capture several stacks
+    one after another: the provider SDK imports, most of a small program's time, are paid once.
 
-    ``resolve_reference`` is called while the program waits on a StackReference. If it raises, the
-    runner is told to fail and the exception is re-raised here once the runner has finished, so the
-    caller gets the resolver's own error rather than the program's secondary failure.
+    The line protocol: one JSON request a line; the runner may ask StackReference questions (one JSON
+    line each, answered on stdin) before its result line; closing stdin ends the runner.
     """
-    env = dict(os.environ)
-    env["PYTHONUNBUFFERED"] = "1"
-    refused: Exception | None = None
-    final: dict[str, Any] | None = None
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as errors:
-        proc = subprocess.Popen(
+
+    def __init__(self, python: Path, cwd: Path) -> None:
+        self.cwd = cwd  # the project directory it runs
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # stderr (the program's prints) goes to a file: a pipe nobody reads could fill and block it
+        self.errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (lives with the runner)
+        self.proc = subprocess.Popen(
             [str(python), str(RUNNER)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=errors,
-            cwd=request["project_dir"],
+            stderr=self.errors,
+            cwd=cwd,
             env=env,
             text=True,
             encoding="utf-8",
         )
-        assert proc.stdin is not None and proc.stdout is not None
+
+    def capture(self, request: dict[str, Any], resolve_reference: ReferenceResolver) -> dict[str, Any]:
+        """Run one stack; return the runner's final document (``{"result": ...}`` or ``{"error": ...}``).
+
+        A resolver that raises tells the runner to fail, and its exception is
+        re-raised once the runner has answered, so the caller gets the resolver's own error.
+        """
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None
+        refused: Exception | None = None
+        final: dict[str, Any] | None = None
         try:
-            proc.stdin.write(json.dumps(request) + "\n")
-            proc.stdin.flush()
-            for line in proc.stdout:
+            stdin.write(json.dumps(request) + "\n")
+            stdin.flush()
+            for line in stdout:
                 try:
                     message = json.loads(line)
                 except ValueError:
                     continue  # something wrote to file descriptor 1 behind the runner's back
                 if not isinstance(message, dict):
                     continue
-                if "reference" in message:
-                    try:
-                        answer: dict[str, Any] = {"outputs": resolve_reference(message["reference"])}
-                    except Exception as exc:
-                        refused = exc
-                        answer = {"error": str(getattr(exc, "problem", exc))}
-                    proc.stdin.write(json.dumps(answer) + "\n")
-                    proc.stdin.flush()
-                    continue
-                final = message
-                break
+                if "reference" not in message:
+                    final = message
+                    break
+                try:
+                    answer: dict[str, Any] = {"outputs": resolve_reference(message["reference"])}
+                except Exception as exc:
+                    refused = exc
+                    answer = {"error": str(getattr(exc, "problem", exc))}
+                stdin.write(json.dumps(answer) + "\n")
+                stdin.flush()
         except BrokenPipeError:
             pass  # the runner died; its stderr says why (below)
-        finally:
-            with contextlib.suppress(BrokenPipeError):
-                proc.stdin.close()
-            proc.wait()
+        except BaseException:
+            self.kill()  # interrupted mid-conversation: the runner cannot be used again
+            raise
+        if final is None:  # the runner died: its last words are in its stderr
+            self.proc.wait()
+            self.errors.seek(0)
+            lines = [ln for ln in self.errors.read().splitlines() if ln.strip()]
+            self.close()
         if refused is not None:
             raise refused
         if final is None:
-            errors.seek(0)
-            lines = [ln for ln in errors.read().splitlines() if ln.strip()]
-            raise RunnerFailure(lines[-1] if lines else f"exit status {proc.returncode}")
-    return final
+            raise RunnerFailure(lines[-1] if lines else f"exit status {self.proc.returncode}")
+        return final
+
+    def close(self) -> None:
+        """End of stdin: the runner leaves once its current run is over (at once when idle)."""
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+        self.proc.wait()
+        self.errors.close()
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.close()

@@ -25,26 +25,9 @@ from pulumi_policy.secret import Secret
 
 from tierguard import wire
 from tierguard.catalog import iam as catalog
+from tierguard.policies.props import UNKNOWN
 
-
-class _Unknown:
-    """A value the engine does not know yet during preview."""
-
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "<unknown>"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNKNOWN: Any = _Unknown()
+# One "not known until the update runs" value for every tierguard policy.
 
 
 def is_unknown(value: Any) -> bool:

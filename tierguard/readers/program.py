@@ -14,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -28,7 +26,7 @@ from typing import Any
 import yaml
 
 from tierguard import wire
-from tierguard.capture import RUNNER, ReferenceResolver, RunnerFailure
+from tierguard.capture import RunnerFailure, RunnerProcess
 from tierguard.model import InputError, Location, Resource, Stack
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
@@ -271,90 +269,6 @@ def _project_stack(name: str, current_project: str) -> tuple[str, str]:
     if len(parts) >= 2:
         return parts[-2], parts[-1]
     return current_project, (parts[0] if parts else name)
-
-
-class RunnerProcess:
-    """One runner (tierguard/capture/runner.py) in one interpreter, kept open to capture several stacks
-    one after another: the provider SDK imports, most of a small program's time, are paid once.
-
-    The line protocol is :func:`tierguard.capture.run_capture`'s, with further requests after a
-    result; closing stdin ends the runner.
-    """
-
-    def __init__(self, python: Path, cwd: Path) -> None:
-        self.cwd = cwd  # the project directory it runs
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        # stderr (the program's prints) goes to a file: a pipe nobody reads could fill and block it
-        self.errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (lives with the runner)
-        self.proc = subprocess.Popen(
-            [str(python), str(RUNNER)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.errors,
-            cwd=cwd,
-            env=env,
-            text=True,
-            encoding="utf-8",
-        )
-
-    def capture(self, request: dict[str, Any], resolve_reference: ReferenceResolver) -> dict[str, Any]:
-        """Run one stack; return the runner's final document (``{"result": ...}`` or ``{"error": ...}``).
-
-        As in run_capture, a resolver that raises tells the runner to fail, and its exception is
-        re-raised once the runner has answered, so the caller gets the resolver's own error.
-        """
-        stdin, stdout = self.proc.stdin, self.proc.stdout
-        assert stdin is not None and stdout is not None
-        refused: Exception | None = None
-        final: dict[str, Any] | None = None
-        try:
-            stdin.write(json.dumps(request) + "\n")
-            stdin.flush()
-            for line in stdout:
-                try:
-                    message = json.loads(line)
-                except ValueError:
-                    continue  # something wrote to file descriptor 1 behind the runner's back
-                if not isinstance(message, dict):
-                    continue
-                if "reference" not in message:
-                    final = message
-                    break
-                try:
-                    answer: dict[str, Any] = {"outputs": resolve_reference(message["reference"])}
-                except Exception as exc:
-                    refused = exc
-                    answer = {"error": str(getattr(exc, "problem", exc))}
-                stdin.write(json.dumps(answer) + "\n")
-                stdin.flush()
-        except BrokenPipeError:
-            pass  # the runner died; its stderr says why (below)
-        except BaseException:
-            self.kill()  # interrupted mid-conversation: the runner cannot be used again
-            raise
-        if final is None:  # the runner died: its last words are in its stderr
-            self.proc.wait()
-            self.errors.seek(0)
-            lines = [ln for ln in self.errors.read().splitlines() if ln.strip()]
-            self.close()
-        if refused is not None:
-            raise refused
-        if final is None:
-            raise RunnerFailure(lines[-1] if lines else f"exit status {self.proc.returncode}")
-        return final
-
-    def close(self) -> None:
-        """End of stdin: the runner leaves once its current run is over (at once when idle)."""
-        for stream in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
-        self.proc.wait()
-        self.errors.close()
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.close()
 
 
 class Session:
