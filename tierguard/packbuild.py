@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-import yaml
-
 from tierguard import __version__
+from tierguard.files import parse_yaml
 from tierguard.model import InputError
 from tierguard.packs import PACK_MODULES, load_pack
 
@@ -180,12 +179,7 @@ def _entry_files(pack: str) -> dict[str, str]:
 
 def _check_project_file(path: Path, text: str) -> None:
     """``pulumi policy publish`` fails on a PulumiPolicy.yaml it cannot read: fail the build instead."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(str(path), f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    data = parse_yaml(text, str(path))
     if not isinstance(data, dict) or data.get("runtime") != "python":
         raise InputError(str(path), "a Python policy pack needs `runtime: python`")
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema
 
+from tierguard.files import load_json_object
 from tierguard.model import ENFORCEMENT_LEVELS, InputError
 from tierguard.policies.base import Pack, rule_of
 
@@ -40,20 +41,8 @@ class PackConfig:
     def load(cls, path: str | Path | None) -> PackConfig:
         if path is None:
             return cls()
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(str(p), f"cannot read policy pack config: {exc.strerror}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                str(p), f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-            ) from None
-        if not isinstance(data, dict):
-            raise InputError(str(p), "a policy pack config must be a JSON object of policy names")
-        return cls(entries=data, source=str(p))
+        data = load_json_object(path, "policy pack config (policy names to settings)")
+        return cls(entries=data, source=str(path))
 
     def with_properties(self, policy_names: Iterable[str], props: Mapping[str, Any]) -> PackConfig:
         """A copy where ``props`` are set on each named policy (used by ``--tier``)."""

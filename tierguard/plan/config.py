@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
+from tierguard.files import load_yaml
 from tierguard.model import TIERS, InputError, Stack
 
 CONFIG_NAMES = (".tierguard.yaml", "tierguard.yaml")
@@ -158,17 +158,7 @@ class PlanConfig:
         p = Path(path) if path is not None else discover()
         if p is None:
             return cls()
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError(str(p), f"cannot read plan config: {exc.strerror or exc}") from None
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-            problem = getattr(exc, "problem", None) or "malformed YAML"
-            raise InputError(str(p), f"invalid YAML{where}: {problem}") from None
+        doc = load_yaml(p, "plan config")
         doc = {} if doc is None else doc
         validate(doc, str(p))
         return cls(data=dict(doc.get("plan") or {}), source=str(p))

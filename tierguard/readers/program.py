@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tierguard import wire
 from tierguard.capture import RunnerFailure, RunnerProcess
+from tierguard.files import load_json_object, load_yaml
 from tierguard.model import InputError, Location, Resource, Stack
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
@@ -82,17 +81,6 @@ class Run:
 _RUNS: dict[tuple[Any, ...], Run] = {}
 
 
-def _load_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(str(path), f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
-
-
 def _config_text(value: Any) -> str:
     """Config values reach the program as strings, structured ones as JSON (as the CLI passes them)."""
     if isinstance(value, str):
@@ -132,7 +120,7 @@ def load_project(path: Path) -> Project:
     file = next((path / n for n in PROJECT_FILES if (path / n).is_file()), None)
     if file is None:
         raise InputError(str(path), "no Pulumi.yaml: not a Pulumi project directory")
-    doc = _load_yaml(file)
+    doc = load_yaml(file, file.name)
     if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not doc["name"]:
         raise InputError(str(file), "not a Pulumi project file (a `name:` is required)")
     name = doc["name"]
@@ -177,7 +165,7 @@ def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], lis
         raise InputError(
             str(file), f"missing stack config for stack {stack!r} (create it or pass another --stack)"
         )
-    doc = _load_yaml(file) or {}
+    doc = load_yaml(file, file.name) or {}
     if not isinstance(doc, dict):
         raise InputError(str(file), "not a Pulumi stack config file")
     config = dict(project.config)
@@ -250,20 +238,6 @@ def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(marks))
 
 
-def _read_json_file(path: str | None, what: str) -> dict[str, Any]:
-    if not path:
-        return {}
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(path, f"cannot read {what}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise InputError(path, f"invalid JSON in {what}: {exc}") from None
-    if not isinstance(doc, dict):
-        raise InputError(path, f"{what} must be a JSON object")
-    return doc
-
-
 def _project_stack(name: str, current_project: str) -> tuple[str, str]:
     parts = [p for p in name.split("/") if p]
     if len(parts) >= 2:
@@ -284,8 +258,8 @@ class Session:
     def __init__(self, references: str | None, mocks: str | None, siblings: Iterable[Path]) -> None:
         self.references_file = references
         self.mocks_file = mocks
-        self.references = _read_json_file(references, "stack references file")
-        self.invokes = _read_json_file(mocks, "mocks file")
+        self.references = load_json_object(references, "stack references file") if references else {}
+        self.invokes = load_json_object(mocks, "mocks file") if mocks else {}
         self.siblings = [Path(s) for s in siblings]
         self.lock = threading.Lock()
         self.captures: dict[tuple[Any, ...], Future[Run]] = {}
