@@ -149,14 +149,20 @@ SYSTEM_SUBJECTS_RULE = Rule(
 )
 
 
-def _system_subjects(args: Any, report_violation: Callable[..., None]) -> None:
+def _judged_subjects(args: Any, rule: Rule) -> list[Any]:
+    """The subjects of a binding this rule judges: none for other types, allowlisted bindings, or
+    subjects unknown during preview."""
     if not _is_binding(args.resource_type):
-        return
-    cfg = settings(args, SYSTEM_SUBJECTS_RULE.defaults())
+        return []
+    cfg = settings(args, rule.defaults())
     subjects = _subjects(args.props)
     if subjects is UNKNOWN or _allowed(args, cfg.get("allowedResources")):
-        return
-    for subject in subjects:
+        return []
+    return list(subjects)
+
+
+def _system_subjects(args: Any, report_violation: Callable[..., None]) -> None:
+    for subject in _judged_subjects(args, SYSTEM_SUBJECTS_RULE):
         if isinstance(subject, Mapping) and subject.get("name") in catalog.RBAC_FORBIDDEN_SUBJECTS:
             report_violation(f"subject {subject.get('kind')} {subject.get('name')} is bound.")
 
@@ -177,13 +183,7 @@ DEFAULT_SA_RULE = Rule(
 
 
 def _default_sa(args: Any, report_violation: Callable[..., None]) -> None:
-    if not _is_binding(args.resource_type):
-        return
-    cfg = settings(args, DEFAULT_SA_RULE.defaults())
-    subjects = _subjects(args.props)
-    if subjects is UNKNOWN or _allowed(args, cfg.get("allowedResources")):
-        return
-    for subject in subjects:
+    for subject in _judged_subjects(args, DEFAULT_SA_RULE):
         if not isinstance(subject, Mapping):
             continue
         kind, name = subject.get("kind"), subject.get("name")
