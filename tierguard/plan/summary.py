@@ -59,6 +59,12 @@ def _limits(plan: dict[str, Any]) -> str:
     )
 
 
+def _change_line(e: dict[str, Any], why: str = "") -> str:
+    """One change: op mark, op, type, name, why it is risky (when given), where it is declared."""
+    mark = f"{_MARK.get(e['op'], '?'):<2} {e['op']:<7}"
+    return "  " + "  ".join(x for x in (mark, e["type"], e["name"], why, _where(e)) if x)
+
+
 def summary_text(plan: dict[str, Any]) -> str:
     """Plain text (no markup), a dozen lines at most plus capped lists."""
     lines = [
@@ -71,35 +77,13 @@ def summary_text(plan: dict[str, Any]) -> str:
     risky = plan.get("risky") or []
     if risky:
         lines.append(f"Risky changes ({len(risky)}):")
-        for e in risky[:MAX_RISKY]:
-            lines.append(
-                "  "
-                + "  ".join(
-                    x
-                    for x in (
-                        f"{_MARK.get(e['op'], '?'):<2} {e['op']:<7}",
-                        e["type"],
-                        e["name"],
-                        _why(e),
-                        _where(e),
-                    )
-                    if x
-                )
-            )
+        lines.extend(_change_line(e, _why(e)) for e in risky[:MAX_RISKY])
         if len(risky) > MAX_RISKY:
             lines.append(f"  … and {len(risky) - MAX_RISKY} more (see --format json)")
     iam = plan.get("iam") or []
     if iam:
         lines.append(f"IAM changes ({len(iam)}):")
-        for e in iam[:MAX_IAM]:
-            lines.append(
-                "  "
-                + "  ".join(
-                    x
-                    for x in (f"{_MARK.get(e['op'], '?'):<2} {e['op']:<7}", e["type"], e["name"], _where(e))
-                    if x
-                )
-            )
+        lines.extend(_change_line(e) for e in iam[:MAX_IAM])
         if len(iam) > MAX_IAM:
             lines.append(f"  … and {len(iam) - MAX_IAM} more")
     by_type = plan.get("byType") or []
