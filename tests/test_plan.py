@@ -170,7 +170,7 @@ def test_large_plan_over_the_app_limit_is_blocked(capsys):
     rc, doc = plan_json(capsys, *PACK, str(LARGE))
     assert rc == 1
     plan = doc["stacks"][0]["plan"]
-    assert plan["tier"] == "app" and plan["tierSource"] == "project name suffix -app"
+    assert plan["tier"] == "app" and plan["tierSource"] == "stack tag"
     assert plan["changed"] == 44 and plan["thresholds"]["maxChanges"] == 30
     assert "plan-max-changes" in plan["blockedBy"]
     # 40 topics x 1 + 4 IAM members x 3
@@ -225,7 +225,7 @@ def test_tier_from_stack_tag(tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps(doc))
     _, plan = judge(path)
-    assert (plan["tier"], plan["tierSource"]) == ("identity", "stack tag tier")
+    assert (plan["tier"], plan["tierSource"]) == ("identity", "stack tag")
 
 
 # -- IAM, secrets, unknowns -------------------------------------------------------------------------

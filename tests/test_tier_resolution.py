@@ -109,3 +109,50 @@ def test_empty_stack_uses_the_runtime_project():
 def test_tier_config_is_schema_checked():
     with pytest.raises(InputError, match="tier-declared: tier"):
         run("tier-boundaries", stack([], project="shop"), {"tier-declared": {"tier": "prod"}})
+
+
+# -- one resolution for the packs, the plan guard and the reports --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tags", "tier", "source"),
+    [
+        ({"tier": "infra"}, "infra", "stack tag"),  # the tag wins over the project's -app suffix
+        ({"tier": "Identity"}, "identity", "stack tag"),
+        ({}, "app", "project name"),
+    ],
+)
+def test_check_and_plan_judge_a_stack_as_the_same_tier(tmp_path, monkeypatch, capsys, tags, tier, source):
+    """The same preview through `check` and `plan`: the packs, the plan guard and both reports agree."""
+    import json
+    from types import SimpleNamespace
+
+    from pulumi_json import LARGE
+
+    from tierguard.cli import main
+    from tierguard.plan.config import PlanConfig
+    from tierguard.policies.tier import tier_for
+    from tierguard.readers.detect import read_plan
+
+    doc = json.loads(LARGE.read_text())
+    doc["config"]["pulumi:tags"] = json.dumps(tags)
+    preview = tmp_path / "preview.json"
+    preview.write_text(json.dumps(doc))
+    monkeypatch.chdir(tmp_path)  # no developer's .tierguard.yaml
+
+    reported = {}
+    for command in ("check", "plan"):
+        main([command, "--pack", "least-privilege-iam", "--format", "json", str(preview)])
+        (entry,) = json.loads(capsys.readouterr().out)["stacks"]
+        reported[command] = (entry["tier"], entry["tierSource"])
+        if command == "plan":
+            reported["plan guard"] = (entry["plan"]["tier"], entry["plan"]["tierSource"])
+
+    stack, _ = read_plan(str(preview))
+    settings = PlanConfig().settings(stack)
+    first = next(r for r in stack.resources if not r.is_stack)
+    args = SimpleNamespace(get_config=dict, stack_tags=stack.tags, urn=first.urn)  # what a policy is given
+    policy_view = tier_for(args)
+    reported["policies"] = (policy_view.tier, policy_view.source)
+    reported["plan settings"] = (settings.tier, settings.tier_source)
+    assert set(reported.values()) == {(tier, source)}, reported

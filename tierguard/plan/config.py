@@ -28,9 +28,9 @@ Score = sum over changed resources of ``opWeights[op] x weight(type)``, where we
 ``typeWeights[type]``, else ``classWeights.storage`` for storage, ``classWeights.iam`` for IAM,
 else 1 -- OPA's Terraform blast-radius example, with classes so one line covers 474 IAM types.
 
-Tier of a plan: ``--tier``; else the ``stacks`` entry's ``tier``; else the project name's suffix
-(``-identity``, ``-infra``, ``-app``); else a ``tier`` (or ``tierguard:tier``) stack tag set through
-the ``pulumi:tags`` config; else ``default``, whose thresholds sit between app and infra.
+Tier of a plan: ``--tier``; else the ``stacks`` entry's ``tier``; else the packs' own order
+(:mod:`tierguard.policies.tier`: the stack tag ``tier``, then the project name's suffix ``-identity``,
+``-infra`` or ``-app``, case-insensitive); else ``default``, whose thresholds sit between app and infra.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ import jsonschema
 
 from tierguard.files import load_yaml
 from tierguard.model import TIERS, InputError, Stack
+from tierguard.policies import tier as tiers
 
 CONFIG_NAMES = (".tierguard.yaml", "tierguard.yaml")
 DEFAULT_TIER = "default"
@@ -223,18 +224,15 @@ def discover(start: Path | None = None) -> Path | None:
 
 
 def resolve_tier(stack: Stack, forced: str | None, configured: str | None = None) -> tuple[str, str]:
-    """(tier, where it came from). See the module docstring for the order."""
+    """(tier, where it came from): the packs' own order (:func:`tierguard.policies.tier.resolve_tier`),
+    so one plan is never judged as two tiers. An explicit choice comes first (``--tier``, then the
+    plan config's ``stacks`` entry, then the tier the caller set on the stack); with none, the
+    ``default`` thresholds apply."""
     if forced:
         return forced, "--tier"
     if configured:
         return configured, "plan config stacks entry"
-    if stack.tier:
-        return stack.tier, "stack"
-    for tier in TIERS:
-        if stack.project.endswith(f"-{tier}"):
-            return tier, f"project name suffix -{tier}"
-    for key in ("tier", "tierguard:tier"):
-        value = stack.tags.get(key)
-        if value in TIERS:
-            return value, f"stack tag {key}"
-    return DEFAULT_TIER, "no tier found: default thresholds"
+    resolution = tiers.stack_tier(stack)
+    if resolution.tier is None:
+        return DEFAULT_TIER, "no tier found: default thresholds"
+    return resolution.tier, resolution.source

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tierguard.model import TIERS
+from tierguard.model import TIERS, Stack
 
 TIER_TAG = "tier"
 
@@ -102,6 +102,12 @@ def resolve_tier(
     if project:
         notes.append(f"the project name {project!r} has no tier suffix")
     return TierResolution(None, "unresolved", "; ".join(notes))
+
+
+def stack_tier(stack: Stack) -> TierResolution:
+    """The tier of a whole stack read by tierguard (``--tier`` sets ``stack.tier``), by the same order
+    the policies use: what the plan guard and the reports show."""
+    return resolve_tier(stack.tier, stack.tags, stack.project)
 
 
 def _runtime_project() -> str | None:

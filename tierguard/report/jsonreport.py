@@ -7,6 +7,7 @@ from typing import Any
 
 from tierguard import __version__
 from tierguard.model import Result
+from tierguard.policies.tier import stack_tier
 
 
 def document(results: list[Result]) -> dict[str, Any]:
@@ -14,6 +15,7 @@ def document(results: list[Result]) -> dict[str, Any]:
     notes = [f.to_json() for r in results for f in r.findings if f.kind == "note"]
     stacks = []
     for r in results:
+        tier = stack_tier(r.stack)
         entry: dict[str, Any] = {
             "stack": r.stack.label,
             "project": r.stack.project,
@@ -21,6 +23,8 @@ def document(results: list[Result]) -> dict[str, Any]:
             "kind": r.stack.kind,
             "source": r.stack.source,
             "resources": sum(1 for x in r.stack.resources if not x.is_stack),
+            "tier": tier.tier,
+            "tierSource": tier.source,
             "blocked": r.blocked,
             "mandatory": sum(1 for f in r.findings if f.blocking),
             "advisory": sum(1 for f in r.findings if f.enforcement_level == "advisory" and f.kind != "note"),
