@@ -100,10 +100,14 @@ def test_cli_tier_overrides_tag():
     assert len(findings("tier-boundaries", st, policy="no-datastore-in-app-tier")) == 5
 
 
-def test_empty_stack_uses_the_runtime_project():
-    # No resource carries a URN: the stack policy asks pulumi.get_project(), which the evaluator sets.
-    assert findings("tier-boundaries", stack([], project="shop-infra")) == []
-    assert [f.policy for f in findings("tier-boundaries", stack([], project="shop"))] == ["tier-declared"]
+def test_empty_stack_without_urns_fails_closed_as_under_the_cli():
+    # No resource carries a URN, so the stack policy asks pulumi.get_project(). Today's CLI runs a
+    # pack with no PULUMI_PROJECT (RunPlugin), so that is the SDK's default "project": no tier suffix.
+    # (A real preview always has the root stack resource, whose URN names the project.)
+    for project in ("shop-infra", "shop"):
+        got = findings("tier-boundaries", stack([], project=project))
+        assert [f.policy for f in got] == ["tier-declared"]
+    assert findings("tier-boundaries", stack([], project="shop"), {"tier-declared": {"tier": "infra"}}) == []
 
 
 def test_tier_config_is_schema_checked():

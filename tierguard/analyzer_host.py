@@ -1,11 +1,16 @@
 """Talk to a policy pack the way the Pulumi CLI does: over the analyzer gRPC protocol.
 
-The CLI's Python policy host runs ``python -u -m pulumi.policy <engine-address> <pack-dir>`` with the
-pack directory as working directory and ``PULUMI_PROJECT``, ``PULUMI_STACK``, ``PULUMI_DRY_RUN`` and
-``PULUMI_CONFIG`` set, reads the port from the first line of the pack's standard output, then calls
-``GetAnalyzerInfo``, ``Configure``, ``ConfigureStack``, and for every resource ``Remediate`` and
-``Analyze``, and finally ``AnalyzeStack``. This module does the same, so tests (and benchmarks) can
-compare the in-process evaluator with the real pulumi-policy server, and check a built pack runs.
+Today's CLI starts a Python pack through the language host's ``RunPlugin``: ``python -u -m
+pulumi.policy <engine-address> <pack-dir>`` in the pack's environment (its ``virtualenv`` when
+PulumiPolicy.yaml names one), with the CLI's own environment and NO ``PULUMI_PROJECT``,
+``PULUMI_STACK``, ``PULUMI_DRY_RUN`` or ``PULUMI_CONFIG`` (pkg/resource/plugin/analyzer_plugin.go,
+``NewPolicyAnalyzer``; the retired ``pulumi-analyzer-policy-python`` route set them: ``legacy_env``).
+It reads the port from the first line of the pack's standard output, then calls
+``GetAnalyzerInfo``, ``Configure``, ``ConfigureStack``, and for every resource -- the root stack
+included -- ``Remediate`` and ``Analyze``, and finally ``AnalyzeStack`` (see
+:mod:`tierguard.analyzer_view` for what it strips). This module does the same, so tests (and
+benchmarks) can compare the in-process evaluator with the real pulumi-policy server, check a built
+pack runs, and run a user's pack that lives in its own virtualenv.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from tierguard.analyzer_view import analyzer_props, provider_urn, stack_property_dependencies
 from tierguard.model import Finding, Resource, Stack
 from tierguard.packconfig import PolicyConfig
 
@@ -110,13 +116,11 @@ class AnalyzerClient:
     def _provider(self, res: Resource) -> analyzer_pb2.AnalyzerProviderResource | None:
         if not res.provider:
             return None
-        prov = self.providers.get(
-            res.provider.rsplit("::", 1)[0] if res.provider.count("::") > 3 else res.provider
-        )
+        prov = self.providers.get(provider_urn(res.provider))
         if prov is None:
             return None
         return analyzer_pb2.AnalyzerProviderResource(
-            type=prov.type, properties=_struct(prov.inputs), urn=prov.urn, name=prov.name
+            type=prov.type, properties=_struct(analyzer_props(prov.inputs)), urn=prov.urn, name=prov.name
         )
 
     def _request(self, res: Resource, inputs: dict[str, Any], cls: Any) -> Any:
@@ -133,29 +137,47 @@ class AnalyzerClient:
         return cls(**kwargs)
 
     def remediate(self, res: Resource) -> tuple[dict[str, Any], list[analyzer_pb2.Remediation]]:
-        """Run remediations; return the properties the engine would go on with, and the remediations."""
+        """Run remediations; return the properties the engine would go on with, and the remediations.
+        (The engine does not strip internal keys for ``Remediate``.)"""
+        inputs, remediations, _ = self.remediate_full(res)
+        return inputs, remediations
+
+    def remediate_full(
+        self, res: Resource
+    ) -> tuple[dict[str, Any], list[analyzer_pb2.Remediation], list[tuple[str, str]]]:
+        """:meth:`remediate` plus the (policy, reason) pairs it reported not applicable."""
         response = self.stub.Remediate(self._request(res, res.inputs, analyzer_pb2.AnalyzeRequest))
         inputs = res.inputs
         for rem in response.remediations:
             if rem.HasField("properties") and rem.properties.fields:
                 inputs = json_format.MessageToDict(rem.properties)
-        return inputs, list(response.remediations)
+        not_applicable = [(n.policy_name, n.reason) for n in response.not_applicable]
+        return inputs, list(response.remediations), not_applicable
 
     def analyze(self, res: Resource, inputs: dict[str, Any] | None = None) -> list[Diagnostic]:
-        response = self.stub.Analyze(
-            self._request(res, res.inputs if inputs is None else inputs, analyzer_pb2.AnalyzeRequest)
-        )
-        return [self._diag(d, res.urn) for d in response.diagnostics]
+        return self.analyze_full(res, inputs)[0]
+
+    def analyze_full(
+        self, res: Resource, inputs: dict[str, Any] | None = None
+    ) -> tuple[list[Diagnostic], list[tuple[str, str]]]:
+        """Diagnostics of ``Analyze`` and the (policy, reason) pairs reported not applicable."""
+        props = analyzer_props(res.inputs if inputs is None else inputs)
+        response = self.stub.Analyze(self._request(res, props, analyzer_pb2.AnalyzeRequest))
+        not_applicable = [(n.policy_name, n.reason) for n in response.not_applicable]
+        return [self._diag(d, res.urn) for d in response.diagnostics], not_applicable
 
     def analyze_stack(
         self, resources: Sequence[Resource], inputs_of: dict[str, dict] | None = None
     ) -> list[Diagnostic]:
+        """``AnalyzeStack`` over ``resources``: outputs where a resource carries them, else the
+        (remediated) inputs from ``inputs_of``, else its inputs."""
         items = []
         for res in resources:
-            ar = self._request(res, (inputs_of or {}).get(res.urn, res.inputs), analyzer_pb2.AnalyzerResource)
+            props = res.outputs if res.outputs is not None else (inputs_of or {}).get(res.urn, res.inputs)
+            ar = self._request(res, analyzer_props(props), analyzer_pb2.AnalyzerResource)
             ar.parent = res.parent or ""
             ar.dependencies.extend(res.dependencies)
-            for key, urns in res.property_dependencies.items():
+            for key, urns in stack_property_dependencies(res).items():
                 ar.propertyDependencies[key].urns.extend(urns)
             items.append(ar)
         response = self.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=items))
@@ -182,17 +204,24 @@ def launch_pack(
     config: dict[str, str] | None = None,
     dry_run: bool = True,
     extra_env: dict[str, str] | None = None,
+    legacy_env: bool = False,
 ) -> Iterator[AnalyzerClient]:
-    """Start a pack exactly as the Pulumi CLI's Python host does and yield a client for it."""
+    """Start a pack exactly as today's Pulumi CLI does (``RunPlugin``: the caller's environment, no
+    ``PULUMI_*`` stack variables) and yield a client for it. ``legacy_env`` imitates the retired
+    ``pulumi-analyzer-policy-python`` route instead, which set ``project``, ``stack``, ``dry_run``
+    and ``config`` as ``PULUMI_PROJECT``/``PULUMI_STACK``/``PULUMI_DRY_RUN``/``PULUMI_CONFIG``."""
     pack_dir = Path(pack_dir).resolve()
-    env = {
-        **os.environ,
-        "PULUMI_PROJECT": project,
-        "PULUMI_STACK": stack,
-        "PULUMI_DRY_RUN": "true" if dry_run else "false",
-        "PULUMI_CONFIG": json.dumps(config or {}),
-        **(extra_env or {}),
-    }
+    env = dict(os.environ)
+    if legacy_env:
+        env.update(
+            {
+                "PULUMI_PROJECT": project,
+                "PULUMI_STACK": stack,
+                "PULUMI_DRY_RUN": "true" if dry_run else "false",
+                "PULUMI_CONFIG": json.dumps(config or {}),
+            }
+        )
+    env.update(extra_env or {})
     proc = subprocess.Popen(
         [python, "-u", "-m", "pulumi.policy", _ENGINE_ADDRESS, str(pack_dir)],
         cwd=pack_dir,
@@ -234,7 +263,7 @@ def analyze_over_grpc(
     """The CLI's sequence for one pack over one stack: configure, remediate+analyze each, analyze stack."""
     client.configure(configured)
     client.configure_stack(stack)
-    resources = [r for r in stack.resources if not r.is_stack]
+    resources = stack.resources  # the root stack included, as the engine analyzes it
     client.providers = {r.urn: r for r in resources if r.is_provider}
     remediating = any(c.enforcement_level == "remediate" for c in configured.values())
     diagnostics: list[Diagnostic] = []

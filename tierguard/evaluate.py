@@ -9,7 +9,13 @@ semantics of pulumi-policy's analyzer server (``pulumi_policy.policy._PolicyAnal
   the engine calls ``Remediate`` before ``Analyze`` during ``pulumi preview``/``up``;
 * violation messages are the policy description, a newline, and the reported message;
 * ``not_applicable`` is recorded, stack policies see parents and dependencies resolved;
-* ``pulumi.get_project()``, ``get_stack()`` and ``Config`` work inside policies.
+* what the engine hands a pack (:func:`analyzer_view`): the root ``pulumi:pulumi:Stack`` is a
+  resource like the others, internal ``__``-prefixed keys are stripped from props (not from what
+  remediations see), property dependencies with no dependency are dropped, and stack policies see
+  a resource's outputs where the input carries them (stack exports), as the engine passes outputs;
+* pack-level ``enforcement_level``/``initial_config`` and schema defaults (``packconfig``);
+* ``pulumi.get_project()``, ``get_stack()`` and ``Config`` inside policies answer what they answer
+  under today's CLI (:func:`configure_runtime`).
 
 ``tests/test_analyzer_parity.py`` keeps this honest against the real server launched as the CLI
 launches it.
@@ -43,6 +49,7 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from tierguard import wire
+from tierguard.analyzer_view import analyzer_props, provider_urn, stack_property_dependencies
 from tierguard.model import Finding, Location, Remediation, Resource, Result, Stack
 from tierguard.packconfig import PackConfig, PolicyConfig
 from tierguard.policies.base import Pack, rule_of
@@ -114,17 +121,24 @@ def _options(res: Resource) -> PolicyResourceOptions:
 
 
 def configure_runtime(stack: Stack) -> None:
-    """What the analyzer server does on every request: project, stack, dry-run and config."""
+    """The runtime a policy sees under today's CLI. The engine starts a Python pack through the
+    language host's ``RunPlugin`` with the CLI's own environment and sets no ``PULUMI_PROJECT``,
+    ``PULUMI_STACK``, ``PULUMI_DRY_RUN`` or ``PULUMI_CONFIG`` (pkg/resource/plugin/analyzer_plugin.go,
+    ``NewPolicyAnalyzer``; only the retired ``pulumi-analyzer-policy-python`` route did), so the
+    analyzer server never configures the runtime: ``pulumi.get_project()``/``get_stack()`` return the
+    SDK's defaults ("project"/"stack"), the stack's config is not there, and ``pulumi.Config`` reads
+    only what the environment holds (``PULUMI_CONFIG_<KEY>``). The stack arrives through
+    ``ConfigureStack`` instead, of which pulumi-policy keeps the tags (``args.stack_tags``)."""
+    from pulumi.runtime import config as runtime_config
+
+    del stack  # nothing of the stack reaches the runtime on this route
     pulumi.runtime.configure(
         pulumi.runtime.Settings(
-            project=stack.project,
-            stack=stack.stack,
-            dry_run=stack.dry_run,
-            organization="organization",
+            project="project", stack="stack", root_directory="root_directory", organization="organization"
         )
     )
-    for key, value in stack.config.items():
-        pulumi.runtime.set_config(key, value)
+    runtime_config.CONFIG.set({})
+    runtime_config._SECRET_KEYS.set(set())
 
 
 class _Providers:
@@ -138,13 +152,15 @@ class _Providers:
         if not res.provider:
             return None
         # the engine's provider reference is "<urn>::<id>"; a URN alone has three "::"
-        urn = res.provider.rsplit("::", 1)[0] if res.provider.count("::") > 3 else res.provider
+        urn = provider_urn(res.provider)
         if urn not in self.wrapped:
             prov = self.by_urn.get(urn)
             self.wrapped[urn] = (
                 None
                 if prov is None
-                else PolicyProviderResource(prov.type, _props(prov.inputs), prov.urn, prov.name)
+                else PolicyProviderResource(
+                    prov.type, _props(analyzer_props(prov.inputs)), prov.urn, prov.name
+                )
             )
         return self.wrapped[urn]
 
@@ -228,22 +244,52 @@ class _Prepared:
 
 
 class Evaluator:
-    """Evaluates a fixed list of packs with one reconciled configuration."""
+    """Evaluates a fixed list of packs, each with its reconciled configuration: ``config`` serves
+    every pack (one file for tierguard's packs), ``paired`` gives a pack its own file, by position,
+    the way ``pulumi preview`` pairs ``--policy-pack-config`` with ``--policy-pack``."""
 
-    def __init__(self, packs: Sequence[Pack], config: PackConfig | None = None) -> None:
+    def __init__(
+        self,
+        packs: Sequence[Pack],
+        config: PackConfig | None = None,
+        paired: Sequence[PackConfig | None] | None = None,
+    ) -> None:
         self.packs = list(packs)
         self.config = config or PackConfig()
+        self.paired = list(paired or [])
+
+    def config_of(self, index: int) -> PackConfig:
+        """The config file that applies to the ``index``-th pack."""
+        own = self.paired[index] if index < len(self.paired) else None
+        return own if own is not None else self.config
+
+    def policy_configs(self, stack: Stack) -> list[dict[str, PolicyConfig]]:
+        """Per pack (in order), each policy's reconciled level and properties for ``stack``."""
+
+        def reconciled(config: PackConfig, scope: list[Pack]) -> dict[str, PolicyConfig]:
+            if stack.tier:  # --tier reaches every policy whose schema has `tier`
+                tiered = [p.name for pk in scope for p in pk.policies if "tier" in rule_of(p).config]
+                config = config.with_properties(tiered, {"tier": stack.tier})
+            return config.reconcile(scope)
+
+        shared = [p for i, p in enumerate(self.packs) if self.config_of(i) is self.config]
+        shared_result = reconciled(self.config, shared) if shared else {}
+        out = []
+        for i, pack in enumerate(self.packs):
+            config = self.config_of(i)
+            result = shared_result if config is self.config else reconciled(config, [pack])
+            out.append({p.name: result[p.name] for p in pack.policies})
+        return out
 
     def policy_config(self, stack: Stack) -> dict[str, PolicyConfig]:
-        config = self.config
-        if stack.tier:
-            tiered = [p.name for pack in self.packs for p in pack.policies if "tier" in rule_of(p).config]
-            config = config.with_properties(tiered, {"tier": stack.tier})
-        return config.reconcile(self.packs)
+        """Every policy's reconciled settings for ``stack``, by name (packs in order)."""
+        return {k: v for per_pack in self.policy_configs(stack) for k, v in per_pack.items()}
 
-    def _prepare(self, configured: dict[str, PolicyConfig], stack: Stack, result: Result) -> _Prepared:
+    def _prepare(
+        self, configs: Sequence[tuple[Pack, dict[str, PolicyConfig]]], stack: Stack, result: Result
+    ) -> _Prepared:
         prepared = _Prepared([], [], [], [])
-        for pack in self.packs:
+        for pack, configured in configs:
             for policy in pack.policies:
                 level = configured[policy.name].enforcement_level
                 if level == "disabled":
@@ -263,26 +309,36 @@ class Evaluator:
     def evaluate(self, stack: Stack) -> Result:
         started = time.perf_counter()
         result = Result(stack=stack, packs=[p.name for p in self.packs])
-        prepared = self._prepare(self.policy_config(stack), stack, result)
+        configs = list(zip(self.packs, self.policy_configs(stack), strict=True))
+        prepared = self._prepare([(p, c) for p, c in configs if p.runner is None], stack, result)
         configure_runtime(stack)
         secrets = {stack.config[k] for k in stack.config_secret_keys if stack.config.get(k)}
 
-        checked = [r for r in stack.resources if not r.is_stack]
+        # the root stack is a resource like the others: the engine analyzes it too
+        checked = stack.resources
         providers = _Providers({r.urn: r for r in checked if r.is_provider})
         props_of: dict[str, Any] = {}
         for res in checked:
             secrets.update(wire.secret_strings(res.inputs))
+            if res.outputs:
+                secrets.update(wire.secret_strings(res.outputs))
             inputs = (
                 self._remediate(res, prepared, providers, stack, result)
                 if prepared.remediating
                 else res.inputs
             )
             # one read-only view per resource serves its resource and stack policies alike
-            props = _props(inputs)
+            props = _props(analyzer_props(inputs))
             props_of[res.urn] = props
             self._analyze(res, props, prepared, providers, stack, result)
         if prepared.stack_level:
+            for res in checked:  # stack policies see outputs where the input carries them
+                if res.outputs is not None:
+                    props_of[res.urn] = _props(analyzer_props(res.outputs))
             self._analyze_stack(checked, props_of, prepared, providers, stack, result)
+        for pack, configured in configs:
+            if pack.runner is not None:  # a pack served from its own virtualenv
+                pack.runner.evaluate(pack, stack, configured, result)
 
         if secrets:
             result.findings = [replace(f, message=wire.redact(f.message, secrets)) for f in result.findings]
@@ -374,7 +430,7 @@ class Evaluator:
             if res.parent and res.parent in built:
                 pr.parent = built[res.parent]
             pr.dependencies.extend(built[d] for d in res.dependencies if d in built)
-            for key, deps in res.property_dependencies.items():
+            for key, deps in stack_property_dependencies(res).items():
                 pr.property_dependencies[key] = [built[d] for d in deps if d in built]
         policy_resources = list(built.values())
         by_urn = stack.by_urn()
@@ -383,6 +439,11 @@ class Evaluator:
             run.check(StackValidationArgs(policy_resources, run.config, stack.tags), None)
 
 
-def evaluate(stack: Stack, packs: Iterable[Pack], config: PackConfig | None = None) -> Result:
+def evaluate(
+    stack: Stack,
+    packs: Iterable[Pack],
+    config: PackConfig | None = None,
+    paired: Sequence[PackConfig | None] | None = None,
+) -> Result:
     """Evaluate ``packs`` over ``stack`` (convenience for one-off calls and tests)."""
-    return Evaluator(list(packs), config).evaluate(stack)
+    return Evaluator(list(packs), config, paired).evaluate(stack)

@@ -51,6 +51,9 @@ class Resource:
     type: str
     name: str
     inputs: dict[str, Any] = field(default_factory=dict)
+    # Outputs in wire form where the input carries them (a stack export; the root stack's exports in
+    # an offline run). The engine hands stack policies outputs, so they see these when known.
+    outputs: dict[str, Any] | None = None
     custom: bool = True
     id: str | None = None
     protect: bool = False

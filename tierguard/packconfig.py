@@ -19,7 +19,7 @@ import jsonschema
 
 from tierguard.files import load_json_object
 from tierguard.model import ENFORCEMENT_LEVELS, InputError
-from tierguard.policies.base import Pack, rule_of
+from tierguard.policies.base import Pack
 
 
 @dataclass
@@ -57,33 +57,39 @@ class PackConfig:
         return PackConfig(entries=entries, source=self.source)
 
     def reconcile(self, packs: Iterable[Pack]) -> dict[str, PolicyConfig]:
-        """Per policy name, the enforcement level and properties the pack would be configured with."""
+        """Per policy name, the enforcement level and properties the pack would be configured with:
+        the CLI's ``ReconcilePolicyPackConfig`` for each pack -- schema defaults and each policy's
+        level (else the pack's), then the pack's ``initial_config``, then this file (``all`` first) --
+        and its validation, which lists EVERY error of every policy, sorted, in one line."""
         packs = list(packs)
         known = {p.name for pack in packs for p in pack.policies}
         unknown = [k for k in self.entries if k != "all" and k not in known]
         if unknown:
             raise InputError(self.source, f"no policy named {unknown[0]!r} in the packs being run")
-        all_level = self._level("all", self.entries.get("all"))
+        given = {k: self._entry(k, v) for k, v in self.entries.items()}
         out: dict[str, PolicyConfig] = {}
+        errors: list[str] = []
         for pack in packs:
+            initial = {k: self._entry(k, v) for k, v in pack.initial_config.items()}
+            result = _apply(_apply(_defaults(pack), initial), given)
             for policy in pack.policies:
-                rule = rule_of(policy)
-                level = rule.enforcement
-                if all_level is not None:
-                    level = all_level
-                entry = self.entries.get(policy.name)
-                props: dict[str, Any] = {}
-                if isinstance(entry, dict):
-                    props = {k: v for k, v in entry.items() if k != "enforcementLevel"}
-                    entry_level = self._level(policy.name, entry.get("enforcementLevel"))
-                else:
-                    entry_level = self._level(policy.name, entry)
-                if entry_level is not None:
-                    level = entry_level
-                merged = {**rule.defaults(), **props}
-                self._validate(policy.name, rule.config, merged, policy)
-                out[policy.name] = PolicyConfig(level, merged)
+                cfg = result[policy.name]
+                errors.extend(_schema_errors(policy, cfg.properties))
+                out[policy.name] = cfg
+        if errors:
+            raise InputError(self.source, "invalid policy config: " + "; ".join(sorted(errors)))
         return out
+
+    def _entry(self, key: str, value: Any) -> PolicyConfig:
+        """One config entry (a level, or an object with ``enforcementLevel`` and properties)."""
+        if isinstance(value, dict):
+            props = {k: v for k, v in value.items() if k != "enforcementLevel"}
+            return PolicyConfig(self._level(key, value.get("enforcementLevel")) or "", props)
+        if hasattr(value, "value"):  # an EnforcementLevel in PolicyPack(initial_config=...)
+            value = value.value
+        if not isinstance(value, str):
+            raise InputError(self.source, f"{key}: {value!r} is not a level or an object")
+        return PolicyConfig(self._level(key, value) or "", {})
 
     def _level(self, key: str, value: Any) -> str | None:
         if isinstance(value, dict):
@@ -97,18 +103,55 @@ class PackConfig:
             )
         return str(value)
 
-    def _validate(
-        self, name: str, properties: Mapping[str, Any], values: dict[str, Any], policy: Any
-    ) -> None:
-        schema: dict[str, Any] = {"type": "object", "properties": dict(properties)}
-        required = getattr(getattr(policy, "config_schema", None), "required", None)
-        if required:
-            schema["required"] = list(required)
-        if not properties and values:
-            raise InputError(self.source, f"{name}: the policy takes no configuration, got {sorted(values)}")
-        validator = jsonschema.Draft7Validator(schema)
-        errors = sorted(validator.iter_errors(values), key=lambda e: list(e.path))
-        if errors:
-            err = errors[0]
-            where = ".".join(str(p) for p in err.path) or "(config)"
-            raise InputError(self.source, f"{name}: {where}: {err.message}")
+
+def policy_level(pack: Pack, policy: Any) -> str:
+    """A policy's own enforcement level, else its pack's (what GetAnalyzerInfo reports)."""
+    level = getattr(policy, "enforcement_level", None)
+    return level.value if level is not None else pack.enforcement_level
+
+
+def _schema(policy: Any) -> tuple[dict[str, Any], list[str]]:
+    schema = getattr(policy, "config_schema", None)
+    if schema is None:
+        return {}, []
+    return dict(schema.properties or {}), list(schema.required or [])
+
+
+def _defaults(pack: Pack) -> dict[str, PolicyConfig]:
+    """``createConfigWithDefaults``: each policy's level and its schema's defaults."""
+    out = {}
+    for policy in pack.policies:
+        properties, _ = _schema(policy)
+        defaults = {k: v["default"] for k, v in properties.items() if isinstance(v, dict) and "default" in v}
+        out[policy.name] = PolicyConfig(policy_level(pack, policy), json.loads(json.dumps(defaults)))
+    return out
+
+
+def _apply(result: dict[str, PolicyConfig], given: Mapping[str, PolicyConfig]) -> dict[str, PolicyConfig]:
+    """``applyConfig``: ``all`` sets every level, then each entry its level and properties."""
+    result = {k: PolicyConfig(v.enforcement_level, dict(v.properties)) for k, v in result.items()}
+    everything = given.get("all")
+    if everything is not None and everything.enforcement_level:
+        for cfg in result.values():
+            cfg.enforcement_level = everything.enforcement_level
+    for name, cfg in given.items():
+        if name == "all" or name not in result:
+            continue  # the CLI sends entries for policies a pack lacks; they change nothing
+        if cfg.enforcement_level:
+            result[name].enforcement_level = cfg.enforcement_level
+        result[name].properties.update(cfg.properties)
+    return result
+
+
+def _schema_errors(policy: Any, values: dict[str, Any]) -> list[str]:
+    """Every JSON-schema error of one policy's config, as ``<policy>: <where>: <problem>``."""
+    properties, required = _schema(policy)
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    validator = jsonschema.Draft7Validator(schema)
+    out = []
+    for err in validator.iter_errors(values):
+        where = ".".join(str(p) for p in err.path)
+        out.append(f"{policy.name}: {where}: {err.message}" if where else f"{policy.name}: {err.message}")
+    return out

@@ -43,8 +43,11 @@ class Rule:
     # JSON Schema "properties" of the policy's config (each with a "default" where one applies)
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
+    # False for a policy of a user's own pack: its category may be the pack's name (see rule_of)
+    builtin: bool = True
+
     def __post_init__(self) -> None:
-        if self.category not in CATEGORIES:
+        if self.builtin and self.category not in CATEGORIES:
             raise ValueError(f"{self.name}: category {self.category!r} is not one of {CATEGORIES}")
         if self.severity not in SEVERITIES:
             raise ValueError(f"{self.name}: severity {self.severity!r} is not one of {SEVERITIES}")
@@ -113,22 +116,40 @@ def stack_policy(rule: Rule, validate: Callable[..., Any]) -> StackValidationPol
     return policy
 
 
+def foreign_rule(policy: Policy, pack_name: str, pack_level: str = "advisory") -> Rule:
+    """The metadata of a policy tierguard did not build (a user's own pack): read from the policy
+    object itself. Its category is the one of tierguard's four it is tagged with, else the pack's
+    name; its enforcement is its own level, else the pack's (as GetAnalyzerInfo reports it)."""
+    tags = policy.tags or []
+    schema = policy.config_schema
+    framework = policy.framework
+    references = (f"{framework.name} {framework.reference}".strip(),) if framework and framework.name else ()
+    return Rule(
+        name=policy.name,
+        title=policy.display_name or policy.name,
+        description=policy.description,
+        category=next((t for t in tags if t in CATEGORIES), pack_name),
+        severity=policy.severity.value if policy.severity else "medium",
+        enforcement=policy.enforcement_level.value if policy.enforcement_level else pack_level,
+        remediation=policy.remediation_steps or "",
+        references=references,
+        config={k: dict(v) for k, v in (schema.properties or {}).items()} if schema else {},
+        builtin=False,
+    )
+
+
+def register_rule(policy: Policy, rule: Rule) -> None:
+    """Remember ``rule`` as the metadata of ``policy`` (what :func:`rule_of` returns for it), unless
+    the policy already has its own (one of tierguard's, served from its pack directory)."""
+    _RULES.setdefault(id(policy), rule)
+
+
 def rule_of(policy: Policy) -> Rule:
     """The metadata a policy was built from (a policy built elsewhere gets a minimal one)."""
     rule = _RULES.get(id(policy))
     if rule is not None:
         return rule
-    tags = policy.tags or []
-    category = next((t for t in tags if t in CATEGORIES), CATEGORIES[0])
-    return Rule(
-        name=policy.name,
-        title=policy.display_name or policy.name,
-        description=policy.description,
-        category=category,
-        severity=policy.severity.value if policy.severity else "medium",
-        enforcement=policy.enforcement_level.value if policy.enforcement_level else "advisory",
-        remediation=policy.remediation_steps or "",
-    )
+    return foreign_rule(policy, CATEGORIES[0])
 
 
 @dataclass(frozen=True)
@@ -140,6 +161,14 @@ class Pack:
     policies: tuple[Policy, ...]
     # Catalog tables behind the pack, shown by `tierguard policies` (name -> JSON-ready data).
     catalogs: Mapping[str, Any] = field(default_factory=dict)
+    # PolicyPack(enforcement_level=...): the level of every policy that sets none of its own.
+    enforcement_level: str = "advisory"
+    # PolicyPack(initial_config=...), normalised to the config-file form (name -> level or object).
+    initial_config: Mapping[str, Any] = field(default_factory=dict)
+    # The directory a user's pack was loaded from (None for tierguard's built-in packs).
+    source: str | None = None
+    # How its policies run: "in-process", or "analyzer" for a pack served from its own virtualenv.
+    runner: Any = None
 
     def rules(self) -> list[Rule]:
         return [rule_of(p) for p in self.policies]

@@ -8,8 +8,9 @@ Order (first that says wins):
 3. the project name's suffix ``-identity``, ``-infra`` or ``-app`` (or a project named exactly so).
 
 The project is read from the resource URN (``urn:pulumi:<stack>::<project>::...``), which needs no
-runtime, and falls back to ``pulumi.get_project()`` (set by the analyzer server and by tierguard's
-evaluator) for a stack policy over an empty stack.
+runtime, and falls back to ``pulumi.get_project()`` for a stack policy over a stack without any
+resource (never the case under the engine: the root stack is always there). Today's CLI sets no
+``PULUMI_PROJECT`` for a pack, so that fallback is the SDK's default "project" there, and in-process.
 
 An unresolved tier fails closed through ONE stack finding (``tier-declared`` in the tier-boundaries
 pack) instead of a finding per resource: resource policies that need the tier stay quiet when it is

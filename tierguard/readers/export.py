@@ -97,18 +97,21 @@ def _prop_deps(value: Any) -> dict[str, list[str]]:
     return {k: list(v or []) for k, v in value.items()}
 
 
-def resource_from_state(state: dict[str, Any], source: str) -> Resource:
-    """One ``ResourceV3`` state (stack export resource, preview old/new state) as a Resource."""
+def resource_from_state(state: dict[str, Any], source: str, with_outputs: bool = False) -> Resource:
+    """One ``ResourceV3`` state (stack export resource, preview old/new state) as a Resource;
+    ``with_outputs`` keeps the state's outputs (a stack export's are the deployed values)."""
     urn = state.get("urn")
     type_ = state.get("type")
     if not isinstance(urn, str) or not isinstance(type_, str):
         raise InputError(source, "a resource state without a string 'urn' and 'type'")
     inputs = state.get("inputs")
+    outputs = state.get("outputs") if with_outputs else None
     return Resource(
         urn=urn,
         type=type_,
         name=split_urn(urn)[3],
         inputs=wire_inputs(inputs) if isinstance(inputs, dict) else {},
+        outputs=wire_inputs(outputs) if isinstance(outputs, dict) else None,
         custom=bool(state.get("custom", True)),
         id=state.get("id") or None,
         protect=bool(state.get("protect", False)),
@@ -165,7 +168,7 @@ def read_export(doc: dict[str, Any], source: str) -> Stack:
     if not isinstance(states, list) or not all(isinstance(s, dict) for s in states):
         raise InputError(source, "stack export 'deployment.resources' is not a list of objects")
     # Resources pending deletion (left over from a failed replace) are not part of the stack.
-    resources = [resource_from_state(s, source) for s in states if not s.get("delete")]
+    resources = [resource_from_state(s, source, True) for s in states if not s.get("delete")]
     project, stack = names_from_urns([r.urn for r in resources])
     return Stack(
         project=project,

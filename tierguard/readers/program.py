@@ -559,6 +559,9 @@ def read_program(
     stacks = []
     for name in names:
         run = session.run(project, name)
+        for res in run.resources:
+            if res.is_stack:  # the root stack's outputs are the program's exports
+                res.outputs = dict(run.outputs)
         st = Stack(
             project=project.name,
             stack=name,
