@@ -17,9 +17,19 @@ PACK_MODULES: dict[str, str] = {
 }
 
 
-@cache
+# Users' packs loaded in this process (``--policy-pack``), by name, so reporters find them as well.
+USER_PACKS: dict[str, Pack] = {}
+
+
 def load_pack(name: str) -> Pack:
     """The pack called ``name``; an unknown name is bad usage (exit 2)."""
+    if name not in PACK_MODULES and name in USER_PACKS:
+        return USER_PACKS[name]
+    return _builtin_pack(name)
+
+
+@cache
+def _builtin_pack(name: str) -> Pack:
     target = PACK_MODULES.get(name)
     if target is None:
         raise InputError(None, f"unknown policy pack {name!r}; known packs: {', '.join(PACK_MODULES)}")

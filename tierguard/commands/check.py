@@ -42,15 +42,17 @@ def default_paths() -> list[Path]:
 )
 @pack_options
 @report_options
-def check(paths, stack, tier, pack_config, packs, references, mocks_file, formats, outputs) -> int:
+def check(
+    paths, stack, tier, pack_config, policy_packs, packs, references, mocks_file, formats, outputs
+) -> int:
     """Check Pulumi programs (directories), preview JSON or stack exports against the packs.
 
     With no PATH, checks the reference stacks shipped with tierguard.
     """
     targets = [Path(p) if p != "-" else p for p in paths] or default_paths()
-    selected, config = selected_packs(packs, pack_config)
+    selected, config, paired = selected_packs(packs, pack_config, policy_packs)
     stacks = load_stacks(targets, stack=stack, references=references, mocks=mocks_file)
-    evaluator = Evaluator(selected, config)
+    evaluator = Evaluator(selected, config, paired)
     results = []
     for st in stacks:
         if tier:

@@ -36,7 +36,9 @@ from tierguard.model import TIERS, InputError
 @click.option("--plan-only", is_flag=True, help="Only the plan rules; run no policy pack.")
 @pack_options
 @report_options
-def plan(file, tier, stack_name, plan_config, pack_config, packs, plan_only, formats, outputs) -> int:
+def plan(
+    file, tier, stack_name, plan_config, pack_config, policy_packs, packs, plan_only, formats, outputs
+) -> int:
     """Judge a `pulumi preview --json` document or engine-event log (FILE, or - for standard input).
 
     Blocks (exit 1) on too many changes, deletes or replaces, a blast-radius score at or above the
@@ -55,8 +57,10 @@ def plan(file, tier, stack_name, plan_config, pack_config, packs, plan_only, for
         file = "-"
     # Configs first: a bad config is exit 2 before any work, whatever the input.
     settings_source = PlanConfig.load(plan_config)
-    selected, pack_cfg = (
-        ([], PackConfig.load(pack_config)) if plan_only else selected_packs(packs, pack_config)
+    selected, pack_cfg, paired = (
+        ([], [PackConfig.load(c) for c in pack_config][-1:] and PackConfig(), [])
+        if plan_only
+        else selected_packs(packs, pack_config, policy_packs)
     )
 
     started = time.perf_counter()
@@ -76,7 +80,7 @@ def plan(file, tier, stack_name, plan_config, pack_config, packs, plan_only, for
     plan_findings, summary = evaluate_plan(stack, steps, settings)
     plan_seconds = time.perf_counter() - started
 
-    result = Evaluator(selected, pack_cfg).evaluate(stack)
+    result = Evaluator(selected, pack_cfg, paired).evaluate(stack)
     result.findings = plan_findings + result.findings
     summary["blocked"] = result.blocked
     summary["blockedBy"] = sorted({f.policy for f in result.findings if f.blocking})

@@ -77,11 +77,18 @@ def _print_pack(console: Console, pack: Pack) -> None:
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a table per pack; json: {\"packs\": [...]} with full config schemas and catalogs.")
 @click.option("--pack", "packs", multiple=True, type=click.Choice(sorted(PACK_MODULES)),
-              help="Only these packs (repeatable); default: all.")
-def policies(fmt: str, packs: tuple[str, ...]) -> int:
+              help="Only these packs (repeatable); default: all, unless --policy-pack is given.")
+@click.option("--policy-pack", "policy_packs", multiple=True, type=click.Path(),
+              help="A Python policy pack directory (repeatable), as `pulumi preview --policy-pack` takes.")
+def policies(fmt: str, packs: tuple[str, ...], policy_packs: tuple[str, ...]) -> int:
     """List every pack and policy: category, severity, default enforcement, configuration,
     CIS / peer references, remediation, and the catalogs behind each pack."""
-    selected = selected_packs(packs)
+    from tierguard.userpack import load_policy_pack
+
+    if policy_packs:
+        selected = [*(selected_packs(packs) if packs else []), *(load_policy_pack(d) for d in policy_packs)]
+    else:
+        selected = selected_packs(packs)
     if fmt == "json":
         doc = {"packs": [pack_document(p) for p in selected]}
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
