@@ -24,6 +24,7 @@ from benchmarks.measure import (
     measure_cli,
     measure_cold_check,
     measure_policy_paths,
+    measure_user_pack_load,
     pack_options,
 )
 
@@ -135,12 +136,24 @@ def _verdict(ok: bool | None) -> str:
     return "n/a " if ok is None else ("PASS" if ok else "FAIL")
 
 
-def targets(sizes: list[SizeResult], reference: CliMeasurement | None) -> list[dict[str, Any]]:
+def targets(
+    sizes: list[SizeResult], reference: CliMeasurement | None, user_pack: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     by_size = {r.size: r for r in sizes}
     out: list[dict[str, Any]] = []
 
     def add(name: str, ok: bool | None, measured: str) -> None:
         out.append({"target": name, "verdict": _verdict(ok).strip(), "measured": measured})
+
+    if user_pack is not None:
+        load = user_pack.get("seconds")
+        measured = (
+            user_pack.get("error", "")
+            if load is None
+            else f"{load:.3f} s ({user_pack['pack']}, {user_pack['policies']} policies, "
+            f"median of {user_pack['runs']})"
+        )
+        add("loading a small user policy pack ≤ 0.2 s", None if load is None else load <= 0.2, measured)
 
     ref = reference.wall if reference is not None else None
     add("reference stacks: tierguard check < 2 s (cold, median)", None if ref is None else ref < 2.0,
@@ -232,6 +245,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             reference.counts, reference.captures = detail.counts, detail.captures
             reference.phases = detail.phases
 
+    log(f"user policy pack: load x {args.runs}")
+    user_pack = measure_user_pack_load(args.runs)
+
     results: list[SizeResult] = []
     for size in args.sizes:
         log(f"{size} resources: generating")
@@ -250,7 +266,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results.append(SizeResult(size, check, plan, policy))
 
     body = rows(results, reference)
-    verdicts = targets(results, reference)
+    verdicts = targets(results, reference, user_pack)
     elapsed = time.perf_counter() - started
     return {
         "machine": {
@@ -269,6 +285,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "table": body,
         "sizes": [r.to_json() for r in results],
         "reference": reference.to_json() if reference else None,
+        "user_pack_load": user_pack,
         "targets": verdicts,
         "elapsed_s": elapsed,
     }

@@ -365,3 +365,42 @@ def measure_policy_paths(
         only_remote = sorted(set(theirs) - set(mine))[:1]
         out.parity_detail = f"in-process only: {only_local}; gRPC only: {only_remote}"
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# A user's own policy pack (issue 13)
+# --------------------------------------------------------------------------------------------------
+
+USER_PACK = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "packs" / "user" / "gcp-python"
+
+_LOAD_PACK = """
+import json, sys, time
+import tierguard.evaluate  # what every check imports anyway (pulumi, pulumi_policy)
+from tierguard.userpack import load_policy_pack
+started = time.perf_counter()
+pack = load_policy_pack(sys.argv[1])
+print(json.dumps({"seconds": time.perf_counter() - started, "policies": len(pack.policies)}))
+"""
+
+
+def measure_user_pack_load(
+    runs: int, pack_dir: Path = USER_PACK, python: str = sys.executable
+) -> dict[str, Any]:
+    """Loading a small pack (run its __main__.py, PolicyPack intercepted), each run in a fresh
+    process so nothing is cached; the median of ``runs``."""
+    seconds: list[float] = []
+    policies = 0
+    for _ in range(runs):
+        proc = subprocess.run(
+            [python, "-c", _LOAD_PACK, str(pack_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if proc.returncode != 0:
+            return {"pack": str(pack_dir), "seconds": None, "error": proc.stderr.strip()[-300:]}
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        seconds.append(out["seconds"])
+        policies = out["policies"]
+    return {"pack": pack_dir.name, "policies": policies, "seconds": statistics.median(seconds), "runs": runs}

@@ -117,5 +117,8 @@ def test_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     paths = size["policy_paths"]
     assert paths["parity"] is True, paths["parity_detail"]  # both paths did the same work
     assert paths["resources"] == SIZE + 2  # and the default providers
-    assert len(report["targets"]) == 6
+    assert len(report["targets"]) == 7
+    # loading a user's pack was measured (a number, whatever it is)
+    assert report["user_pack_load"]["seconds"] is not None, report["user_pack_load"]
+    assert report["user_pack_load"]["policies"] == 3
     assert {t["verdict"] for t in report["targets"]} <= {"PASS", "FAIL", "n/a"}

@@ -89,3 +89,19 @@ def test_plugin_is_registered_for_users_and_fails_with_a_readable_message(pytest
             f" at __main__.py:{DB_LINE}",
         ]
     )
+
+
+def test_my_own_policy_pack_in_a_pytest_test(tierguard_check) -> None:
+    # the pattern the README documents: a team's own pack as the only guardrail
+    pack = Path(__file__).parent / "fixtures" / "packs" / "user" / "gcp-python"
+    result = tierguard_check(
+        STACK,
+        stack="violating",
+        policy_packs=[pack],
+        policy_pack_configs=[{"gcp-allowed-regions": {"allowedRegions": ["us-central1"]}}],
+    )
+    assert {f.pack for f in result.findings} == {"gcp-python"}
+    found = result.assert_violates("gcp-allowed-regions", level="advisory")
+    assert found[0].urn.endswith("::orders") and found[0].location.line == DB_LINE
+    with pytest.raises(InputError, match="pair one config with each"):
+        tierguard_check(STACK, stack="violating", policy_packs=[pack], policy_pack_configs=[{}, {}])

@@ -221,3 +221,30 @@ def test_unknown_directory(tmp_path, capsys, flag) -> None:
     code = main(["check", str(_export(tmp_path)), flag, str(tmp_path / "nope")])
     assert code == 2
     assert "no such policy pack directory" in capsys.readouterr().err
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_file(name: str) -> str:
+    """The fenced block of the README whose first line names ``name``."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Your own policy packs") :]
+    for block in section.split("```")[1::2]:
+        body = block.split("\n", 1)[1]
+        if body.startswith(f"# {name}\n"):
+            return body
+    raise AssertionError(f"no README block for {name}")
+
+
+def test_the_readme_pack_works_as_documented(tmp_path, tierguard_check) -> None:
+    pack = tmp_path / "my-pack"
+    pack.mkdir()
+    for name in ("PulumiPolicy.yaml", "__main__.py"):
+        (pack / name).write_text(_readme_file(f"my-pack/{name}"))
+    stack = Path(__file__).parent / "fixtures" / "plugin_stack"
+    result = tierguard_check(stack, stack="violating", policy_packs=[pack])
+    (found,) = result.assert_violates("required-labels", level="mandatory")
+    assert found.urn.endswith("::orders") and found.category == "my-pack"
+    assert "orders lacks the labels team" in found.message
+    assert tierguard_check(stack, stack="dev", policy_packs=[pack]).findings == []

@@ -20,7 +20,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -234,6 +234,8 @@ def launch_pack(
         assert proc.stdout is not None
         first = proc.stdout.readline().decode().strip()
         if not first.isdigit():
+            with suppress(subprocess.TimeoutExpired):  # stdout closed: the pack is exiting
+                proc.wait(timeout=30)
             err = proc.stderr.read().decode() if proc.poll() is not None and proc.stderr else ""
             raise RuntimeError(f"policy pack {pack_dir} did not print a port (got {first!r}): {err[-2000:]}")
         channel = grpc.insecure_channel(

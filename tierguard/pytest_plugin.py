@@ -129,34 +129,53 @@ def check_project(
     config: JsonInput = None,
     references: JsonInput = None,
     mocks: JsonInput = None,
+    policy_packs: Iterable[str | Path] | None = None,
+    policy_pack_configs: Iterable[JsonInput] | None = None,
     *,
     scratch: Path,
 ) -> CheckResult:
-    """Run ``project_dir`` offline and evaluate ``packs`` (default: all) over it.
+    """Run ``project_dir`` offline and evaluate ``packs`` (default: all four built-in ones, or none
+    when ``policy_packs`` is given) and the user's ``policy_packs`` (directories, as
+    ``pulumi preview --policy-pack`` takes) over it.
 
-    ``config`` is a ``--policy-pack-config`` file or its content; ``references`` maps
+    ``config`` is a ``--policy-pack-config`` file or its content for the built-in packs;
+    ``policy_pack_configs`` pair with ``policy_packs`` by position; ``references`` maps
     ``org/project/stack`` to that stack's outputs (file or dict); ``mocks`` overrides invoke answers.
     Bad input raises :class:`tierguard.model.InputError` with the CLI's one-line message.
     """
     from tierguard.evaluate import Evaluator
+    from tierguard.model import InputError
     from tierguard.packconfig import PackConfig
     from tierguard.packs import PACK_MODULES, load_pack
     from tierguard.readers import load_stacks
+    from tierguard.userpack import load_policy_pack
 
-    names = [packs] if isinstance(packs, str) else list(packs or PACK_MODULES)
-    selected = [load_pack(n) for n in names]
-    if config is None or isinstance(config, (str, Path)):
-        pack_config = PackConfig.load(config)
-    else:
-        pack_config = PackConfig(entries=json.loads(json.dumps(config)))
-    pack_config.reconcile(selected)
+    def as_config(value: JsonInput) -> PackConfig:
+        if value is None or isinstance(value, (str, Path)):
+            return PackConfig.load(value)
+        return PackConfig(entries=json.loads(json.dumps(value)))
+
+    directories = [policy_packs] if isinstance(policy_packs, (str, Path)) else list(policy_packs or [])
+    default = [] if directories else PACK_MODULES
+    names = [packs] if isinstance(packs, str) else list(packs or default)
+    builtins = [load_pack(n) for n in names]
+    users = [load_policy_pack(d) for d in directories]
+    own = [as_config(c) for c in policy_pack_configs or []]
+    if own and len(own) != len(users):
+        raise InputError(None, "policy_pack_configs must pair one config with each of policy_packs")
+    selected = builtins + users
+    pack_config = as_config(config)
+    paired = [None] * len(builtins) + own if own else []
+    pack_config.reconcile(builtins)
+    for cfg, pack in zip(own, users, strict=False):
+        cfg.reconcile([pack])
     stacks = load_stacks(
         [Path(project_dir)],
         stack=stack,
         references=_json_file(references, scratch, "stack-references.json"),
         mocks=_json_file(mocks, scratch, "mocks.json"),
     )
-    evaluator = Evaluator(selected, pack_config)
+    evaluator = Evaluator(selected, pack_config, paired)
     results = []
     for st in stacks:
         if tier:
@@ -168,8 +187,9 @@ def check_project(
 @pytest.fixture
 def tierguard_check(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., CheckResult]:
     """A callable ``check(project_dir, stack="dev", packs=None, tier=None, config=None,
-    references=None, mocks=None) -> CheckResult`` that runs a Pulumi Python project offline through
-    tierguard's packs. Use ``.assert_clean()``, ``.assert_violates(policy)``, ``.findings``,
+    references=None, mocks=None, policy_packs=None, policy_pack_configs=None) -> CheckResult`` that
+    runs a Pulumi Python project offline through tierguard's packs and/or your own pack directories.
+    Use ``.assert_clean()``, ``.assert_violates(policy)``, ``.findings``,
     ``.mandatory``, ``.advisory`` and ``.blocked`` on the result."""
 
     def check(project_dir: str | Path, stack: str | None = "dev", **options: Any) -> CheckResult:

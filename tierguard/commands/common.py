@@ -120,8 +120,8 @@ def selected_packs(
     from tierguard.evaluate import Evaluator
 
     evaluator = Evaluator(packs, shared, paired)
-    for i in range(len(packs)):
-        cfg = evaluator.config_of(i)
+    configs = {id(evaluator.config_of(i)): evaluator.config_of(i) for i in range(len(packs))}
+    for cfg in configs.values():  # each file against the packs it serves
         cfg.reconcile([p for j, p in enumerate(packs) if evaluator.config_of(j) is cfg])
     return packs, shared, paired
 

@@ -1,0 +1,155 @@
+"""A pack in its own virtualenv (PulumiPolicy.yaml `runtime.options.virtualenv`) with a dependency
+tierguard does not have: tierguard starts it there, as the CLI does, and drives it over the analyzer
+protocol. The virtualenv is built here from a tiny local package, so no network is needed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tierguard.cli import main
+from tierguard.userpack import load_policy_pack
+
+MAIN = """
+from acme_rules import FORBIDDEN_ROLES
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+
+def no_forbidden_roles(args, report_violation):
+    if args.resource_type.endswith("/iAMMember:IAMMember") and args.props.get("role") in FORBIDDEN_ROLES:
+        report_violation(f"{args.props['role']} is forbidden by acme-rules")
+
+
+PolicyPack(
+    name="acme-iam",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=[
+        ResourceValidationPolicy(
+            name="acme-no-forbidden-roles",
+            description="No grant of a role acme forbids.",
+            validate=no_forbidden_roles,
+            tags=["iam"],
+        )
+    ],
+)
+"""
+
+VENV_YAML = "runtime:\n  name: python\n  options:\n    virtualenv: venv\n"
+
+
+def _tiny_wheel(root: Path) -> Path:
+    """A one-module wheel written by hand (pip installs it with no build backend and no network)."""
+    wheel = root / "acme_rules-0.1.0-py3-none-any.whl"
+    files = {
+        "acme_rules/__init__.py": 'FORBIDDEN_ROLES = ("roles/owner", "roles/editor")\n',
+        "acme_rules-0.1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: acme-rules\nVersion: 0.1.0\n",
+        "acme_rules-0.1.0.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = [f"{name},," for name in files] + ["acme_rules-0.1.0.dist-info/RECORD,,"]
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+        zf.writestr("acme_rules-0.1.0.dist-info/RECORD", "\n".join(record) + "\n")
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def venv_pack(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("venv-pack")
+    wheel = _tiny_wheel(root)
+    pack = root / "acme-iam"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text(VENV_YAML)
+    (pack / "__main__.py").write_text(MAIN)
+    venv = pack / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = Path(
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    # the pack's venv sees pulumi and pulumi-policy from tierguard's environment (offline) ...
+    (site / "sdk.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # ... and acme-rules, installed by pip from the local package, only there
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-index",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        check=True,
+    )
+    return pack
+
+
+def _export(tmp_path: Path) -> Path:
+    def member(name: str, role: str) -> dict:
+        type_ = "gcp:projects/iAMMember:IAMMember"
+        return {
+            "urn": f"urn:pulumi:dev::shop::{type_}::{name}",
+            "type": type_,
+            "custom": True,
+            "inputs": {"project": "p", "role": role, "member": "group:devs@example.com"},
+        }
+
+    doc = {
+        "version": 3,
+        "deployment": {"resources": [member("owners", "roles/owner"), member("ok", "roles/viewer")]},
+    }
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_pack_runs_in_its_own_venv(venv_pack: Path, tmp_path, capsys) -> None:
+    assert importlib.util.find_spec("acme_rules") is None  # tierguard itself cannot import it
+    pack = load_policy_pack(venv_pack)
+    assert pack.runner is not None and [p.name for p in pack.policies] == ["acme-no-forbidden-roles"]
+    code = main(["check", str(_export(tmp_path)), "--policy-pack", str(venv_pack), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [
+        (v["policy"], v["urn"].rsplit("::", 1)[1], v["enforcementLevel"], v["category"])
+        for v in doc["violations"]
+    ] == [("acme-no-forbidden-roles", "owners", "mandatory", "iam")]
+    assert "roles/owner is forbidden by acme-rules" in doc["violations"][0]["message"]
+    # the pack's config and levels still come from tierguard's reconciliation
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"all": "advisory"}))
+    code = main(
+        ["check", str(_export(tmp_path)), "--policy-pack", str(venv_pack), "--policy-pack-config", str(cfg)]
+    )
+    assert code == 0
+    capsys.readouterr()
+
+
+def test_missing_import_in_the_venv_names_it(venv_pack: Path, tmp_path, capsys) -> None:
+    broken = tmp_path / "broken-pack"
+    broken.mkdir()
+    (broken / "PulumiPolicy.yaml").write_text(
+        f"runtime:\n  name: python\n  options:\n    virtualenv: {venv_pack / 'venv'}\n"
+    )
+    (broken / "__main__.py").write_text("import acme_rules_v2\n")
+    code = main(["check", str(_export(tmp_path)), "--policy-pack", str(broken)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "cannot import 'acme_rules_v2' in the pack's virtualenv" in err and str(venv_pack / "venv") in err
