@@ -248,3 +248,22 @@ def test_the_readme_pack_works_as_documented(tmp_path, tierguard_check) -> None:
     assert found.urn.endswith("::orders") and found.category == "my-pack"
     assert "orders lacks the labels team" in found.message
     assert tierguard_check(stack, stack="dev", policy_packs=[pack]).findings == []
+
+
+def test_a_built_in_pack_directory_loads_as_a_policy_pack(tmp_path, capsys) -> None:
+    # tierguard's own pack directories are CrossGuard packs too: same policies, same categories
+    from tierguard.packs import load_pack
+    from tierguard.userpack import load_policy_pack
+
+    repo = Path(__file__).resolve().parents[1]
+    pack = load_policy_pack(repo / "policypacks" / "storage-protection")
+    assert pack.policies == load_pack("storage-protection").policies
+    _, doc = _json(
+        capsys,
+        "check",
+        str(_export(tmp_path)),
+        "--policy-pack",
+        str(repo / "policypacks" / "storage-protection"),
+    )
+    assert {v["pack"] for v in doc["violations"]} == {"storage-protection"}
+    assert {v["category"] for v in doc["violations"]} == {"deletion-protection"}

@@ -114,17 +114,18 @@ class _Captured(BaseException):
         self.arguments = arguments
 
 
-def _stand_in(real: type) -> Callable[..., Any]:
-    signature = inspect.signature(real.__init__)
+def _stand_in(real_init: Callable[..., None]) -> Callable[..., None]:
+    """An ``__init__`` for ``PolicyPack`` that checks and captures its arguments, then stops."""
+    signature = inspect.signature(real_init)
 
-    def policy_pack(*args: Any, **kwargs: Any) -> None:
-        bound = signature.bind(None, *args, **kwargs)  # a wrong call fails as the real one would
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        bound = signature.bind(self, *args, **kwargs)  # a wrong call fails as the real one would
         arguments = dict(bound.arguments)
         arguments.pop("self", None)
         _check(arguments)
         raise _Captured(arguments)
 
-    return policy_pack
+    return init
 
 
 def _check(arguments: dict[str, Any]) -> None:
@@ -186,21 +187,20 @@ def _normalised(initial: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _load_in_process(project: PackProject) -> Pack:
-    import pulumi_policy
-    import pulumi_policy.policy
+    from pulumi_policy import PolicyPack
 
     directory = project.directory.resolve()
     main = directory / "__main__.py"
     if not main.is_file():
         raise InputError(str(project.directory), "not a Python policy pack: no __main__.py in it")
     before = set(sys.modules)
-    stand_in = _stand_in(pulumi_policy.policy.PolicyPack)
     captured: dict[str, Any] | None = None
     with ExitStack() as undo:
-        for module in (pulumi_policy, pulumi_policy.policy):
-            real = module.PolicyPack
-            module.PolicyPack = stand_in  # type: ignore[assignment,misc]
-            undo.callback(setattr, module, "PolicyPack", real)
+        # the class itself, so that every name bound to it (`from pulumi_policy import PolicyPack`
+        # in any module, imported before or after) builds the stand-in
+        real_init = PolicyPack.__init__
+        PolicyPack.__init__ = _stand_in(real_init)  # type: ignore[method-assign]
+        undo.callback(setattr, PolicyPack, "__init__", real_init)
         argv = sys.argv
         undo.callback(setattr, sys, "argv", argv)
         try:
