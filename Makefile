@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: check test lint bench clean
+.PHONY: check test lint bench clean sdk-tokens
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +12,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[cloud]'
 	touch $(STAMP)
 
 ## check: run every policy pack over the reference stacks (the main job)
@@ -22,6 +23,10 @@ check: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check tierguard tests policypacks reference_stacks examples benchmarks
 	$(BIN)/python -m pytest -n 2 -q
+
+## sdk-tokens: regenerate tests/fixtures/sdk-tokens/ from the pinned AWS/Azure SDK wheels
+sdk-tokens: $(STAMP)
+	$(BIN)/python tools/sdk_tokens.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -383,7 +383,9 @@ def test_exempt_types():
 def test_pack_metadata_and_catalogs():
     pack = load_pack(PACK)
     names = [r.name for r in pack.rules()]
-    assert names == [GUARDS, "storage-protect-option-prod", "storage-protect-option", RETAIN]
+    assert names == [
+        GUARDS, "storage-protect-option-prod", "storage-protect-option", RETAIN, "azure-storage-delete-lock"
+    ]
     levels = {r.name: r.enforcement for r in pack.rules()}
     assert levels["storage-protect-option"] == "advisory" and levels[GUARDS] == "mandatory"
     assert all(r.category == "deletion-protection" and r.remediation for r in pack.rules())

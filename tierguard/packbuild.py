@@ -32,7 +32,9 @@ POLICYPACKS = CHECKOUT / "policypacks"
 # What a published pack may depend on besides the standard library: the pack's requirements.txt.
 RUNTIME_DISTRIBUTIONS = ("pulumi", "pulumi-policy")
 RUNTIME_IMPORTS = frozenset({"pulumi", "pulumi_policy"})
-ALLOWED_TOP_LEVEL = RUNTIME_IMPORTS | {"__future__"}
+# PyYAML is a requirement of the pulumi SDK itself (the aws-auth ConfigMap rule reads YAML), so every
+# environment that can run a pack has it.
+ALLOWED_TOP_LEVEL = RUNTIME_IMPORTS | {"__future__", "yaml"}
 # Fallback when neither pyproject.toml nor installed metadata says (kept equal to pyproject.toml).
 DEFAULT_REQUIREMENTS = {"pulumi": "pulumi>=3.150,<4", "pulumi-policy": "pulumi-policy>=1.13,<2"}
 # Parts of tierguard that a pack must never need: they pull in the provider SDKs or the CLI.

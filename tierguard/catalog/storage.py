@@ -186,6 +186,126 @@ GCP_STORAGE_SPECS: dict[str, StorageSpec] = {
     ),
 }
 
+# -- AWS (pulumi-aws 7.51.1 docstrings) -----------------------------------------------------------
+# * rds/instance, rds/cluster, rds/globalCluster, docdb/cluster, neptune/cluster `deletionProtection`:
+#   "The default is `false`" / "Defaults to `false`" / "By default, deletion protection is disabled";
+# * rds/instance, rds/cluster, docdb/cluster, neptune/cluster, redshift/cluster `skipFinalSnapshot`:
+#   "Default is `false`" -- unset keeps the final snapshot, which is the safe value;
+# * dynamodb/table `deletionProtectionEnabled`: "Defaults to `false`";
+# * backup/vault `forceDestroy`: "Default value: `false`"; s3/bucket(V2) `forceDestroy`: the docstring
+#   describes the flag without a default; the provider schema's default is false (objects are kept).
+# EFS, ElastiCache and OpenSearch have no deletion guard property (ElastiCache's
+# `finalSnapshotIdentifier` is a name, not a switch): they get the `protect` option rules only.
+_AWS_API_GUARD = "the AWS API would let anyone (console, CLI, Pulumi) delete it"
+_AWS_NO_FINAL_SNAPSHOT = "deleting it leaves no final snapshot behind"
+_RDS_GUARDS = (
+    Guard("deletionProtection", (True,), False, True, _AWS_API_GUARD),
+    Guard("skipFinalSnapshot", (False,), False, False, _AWS_NO_FINAL_SNAPSHOT),
+)
+
+AWS_STORAGE_SPECS: dict[str, StorageSpec] = {
+    "aws:rds/instance:Instance": StorageSpec("RDS instance", _RDS_GUARDS),
+    "aws:rds/cluster:Cluster": StorageSpec("RDS / Aurora cluster", _RDS_GUARDS),
+    "aws:rds/globalCluster:GlobalCluster": StorageSpec(
+        "Aurora global cluster", (Guard("deletionProtection", (True,), False, True, _AWS_API_GUARD),)
+    ),
+    "aws:docdb/cluster:Cluster": StorageSpec("DocumentDB cluster", _RDS_GUARDS),
+    "aws:neptune/cluster:Cluster": StorageSpec("Neptune cluster", _RDS_GUARDS),
+    "aws:redshift/cluster:Cluster": StorageSpec(
+        "Redshift cluster", (Guard("skipFinalSnapshot", (False,), False, False, _AWS_NO_FINAL_SNAPSHOT),)
+    ),
+    "aws:dynamodb/table:Table": StorageSpec(
+        "DynamoDB table", (Guard("deletionProtectionEnabled", (True,), False, True, _AWS_API_GUARD),)
+    ),
+    "aws:s3/bucket:Bucket": StorageSpec(
+        "S3 bucket", (Guard("forceDestroy", (False,), False, False, _FORCE_DESTROY),)
+    ),
+    "aws:s3/bucketV2:BucketV2": StorageSpec(
+        "S3 bucket", (Guard("forceDestroy", (False,), False, False, _FORCE_DESTROY),)
+    ),
+    "aws:backup/vault:Vault": StorageSpec(
+        "Backup vault",
+        (Guard("forceDestroy", (False,), False, False, "destroying it first deletes every recovery point"),),
+    ),
+}
+
+# -- Azure (pulumi-azure-native 3.29.0 and pulumi-azure 6.40.1 docstrings) ----------------------------
+# Azure's deletion guard is a management lock (`CanNotDelete` or `ReadOnly`) on the resource or its
+# resource group -- judged by the `azure-storage-delete-lock` stack policy over AZURE_LOCK_PROTECTED
+# and AZURE_LOCK_TYPES. Key Vault also has purge protection, which no lock replaces:
+# * keyvault:Vault `properties.enablePurgeProtection`: no default documented ("Enabling this
+#   functionality is irreversible") -- unset counts as off; `properties.enableSoftDelete`: "it will be
+#   set to true by default";
+# * classic keyvault/keyVault `purgeProtectionEnabled`: no default documented -- unset counts as off.
+_PURGE = "a deleted vault and its keys and secrets can be purged at once, beyond recovery"
+AZURE_STORAGE_SPECS: dict[str, StorageSpec] = {
+    "azure-native:keyvault:Vault": StorageSpec(
+        "Key Vault",
+        (
+            Guard("properties.enablePurgeProtection", (True,), None, True, _PURGE),
+            Guard("properties.enableSoftDelete", (True,), True, True, "deleting it deletes it for good"),
+        ),
+    ),
+    "azure:keyvault/keyVault:KeyVault": StorageSpec(
+        "Key Vault", (Guard("purgeProtectionEnabled", (True,), None, True, _PURGE),)
+    ),
+}
+
+# Every storage-protection spec by cloud (one table per cloud, merged for the policies).
+CLOUD_STORAGE_SPECS: dict[str, dict[str, StorageSpec]] = {
+    "gcp": GCP_STORAGE_SPECS,
+    "aws": AWS_STORAGE_SPECS,
+    "azure": AZURE_STORAGE_SPECS,
+}
+STORAGE_SPECS: dict[str, StorageSpec] = {
+    t: s for specs in CLOUD_STORAGE_SPECS.values() for t, s in specs.items()
+}
+
+
+@dataclass(frozen=True)
+class LockType:
+    """A management-lock type: where its level is, and which properties say what it locks."""
+
+    level_property: str
+    scope_properties: tuple[str, ...]  # the properties naming the locked scope
+    covers: str  # resource | resource group | scope (a resource or group id) | subscription
+
+    def to_json(self) -> dict[str, Any]:
+        return {"level": self.level_property, "scope": list(self.scope_properties), "covers": self.covers}
+
+
+AZURE_LOCK_TYPES: dict[str, LockType] = {
+    "azure-native:authorization:ManagementLockAtResourceLevel": LockType(
+        "level", ("resourceName", "resourceGroupName"), "resource"
+    ),
+    "azure-native:authorization:ManagementLockAtResourceGroupLevel": LockType(
+        "level", ("resourceGroupName",), "resource group"
+    ),
+    "azure-native:authorization:ManagementLockByScope": LockType("level", ("scope",), "scope"),
+    "azure-native:authorization:ManagementLockAtSubscriptionLevel": LockType("level", (), "subscription"),
+    "azure:management/lock:Lock": LockType("lockLevel", ("scope",), "scope"),
+}
+# Lock levels that stop a delete (ReadOnly stops every change, deletes included).
+AZURE_LOCK_LEVELS: tuple[str, ...] = ("CanNotDelete", "ReadOnly")
+
+# Azure storage that must sit under a delete lock: type -> (kind, the property holding its name).
+AZURE_LOCK_PROTECTED: dict[str, tuple[str, str]] = {
+    "azure-native:sql:Server": ("Azure SQL server", "serverName"),
+    "azure-native:sql:Database": ("Azure SQL database", "databaseName"),
+    "azure-native:cosmosdb:DatabaseAccount": ("Cosmos DB account", "accountName"),
+    "azure-native:dbforpostgresql:Server": ("PostgreSQL flexible server", "serverName"),
+    "azure-native:dbformysql:Server": ("MySQL flexible server", "serverName"),
+    "azure-native:storage:StorageAccount": ("storage account", "accountName"),
+    "azure-native:keyvault:Vault": ("Key Vault", "vaultName"),
+    "azure:mssql/server:Server": ("Azure SQL server", "name"),
+    "azure:mssql/database:Database": ("Azure SQL database", "name"),
+    "azure:cosmosdb/account:Account": ("Cosmos DB account", "name"),
+    "azure:postgresql/flexibleServer:FlexibleServer": ("PostgreSQL flexible server", "name"),
+    "azure:mysql/flexibleServer:FlexibleServer": ("MySQL flexible server", "name"),
+    "azure:storage/account:Account": ("storage account", "name"),
+    "azure:keyvault/keyVault:KeyVault": ("Key Vault", "name"),
+}
+
 _RETAIN = ("Retain",)
 
 KUBERNETES_STORAGE_SPECS: dict[str, StorageSpec] = {
@@ -238,6 +358,17 @@ PROTECT_OPTION_TYPES: tuple[str, ...] = (
     "gcp:healthcare/dataset:Dataset",
     "kubernetes:core/v1:PersistentVolume",
     "kubernetes:core/v1:PersistentVolumeClaim",
+    # --- AWS: spec'd types, and storage with no guard property of its own ---
+    *AWS_STORAGE_SPECS,
+    "aws:efs/fileSystem:FileSystem",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+    "aws:elasticache/cluster:Cluster",
+    "aws:elasticache/serverlessCache:ServerlessCache",
+    "aws:memorydb/cluster:Cluster",
+    "aws:opensearch/domain:Domain",
+    "aws:ebs/volume:Volume",
+    # --- Azure: everything a delete lock must cover ---
+    *AZURE_LOCK_PROTECTED,
 )
 
 # Stack names (fnmatch, case-insensitive) where `protect` is mandatory by default.
@@ -254,9 +385,14 @@ PROTECT_REQUIRED_STACKS: tuple[str, ...] = (
 def catalog_json() -> dict[str, Any]:
     """The tables as ``tierguard policies`` shows them."""
     return {
-        "storageProtectionSpecs": {t: s.to_json() for t, s in GCP_STORAGE_SPECS.items()},
+        "storageProtectionSpecs": {t: s.to_json() for t, s in STORAGE_SPECS.items()},
         "deletionPolicyPrevent": {"path": DELETION_POLICY_PATH, "safe": list(DELETION_POLICY_SAFE)},
         "kubernetesStorageSpecs": {t: s.to_json() for t, s in KUBERNETES_STORAGE_SPECS.items()},
         "protectOptionTypes": list(PROTECT_OPTION_TYPES),
         "protectRequiredStacks": list(PROTECT_REQUIRED_STACKS),
+        "azureLockTypes": {t: lock.to_json() for t, lock in AZURE_LOCK_TYPES.items()},
+        "azureLockLevels": list(AZURE_LOCK_LEVELS),
+        "azureLockProtected": {
+            t: {"kind": kind, "name": name} for t, (kind, name) in AZURE_LOCK_PROTECTED.items()
+        },
     }

@@ -639,14 +639,16 @@ def _gcp_policies() -> list[Any]:
 
 
 def _pack() -> Pack:
-    from tierguard.policies import rbac
+    from tierguard.catalog import aws_iam, azure_iam
+    from tierguard.policies import iam_aws, iam_azure, rbac
 
     return Pack(
         name="least-privilege-iam",
         description="Least privilege for GCP IAM (every IAM type, ACLs, datasets, buckets, keys, workload "
-        "identity) and Kubernetes RBAC.",
-        policies=tuple(_gcp_policies() + rbac.policies()),
-        catalogs={"iam": catalog.catalog()},
+        "identity), AWS IAM (policy documents, managed policies, trust policies, EKS access), Azure "
+        "(role assignments, custom roles, federated credentials, AKS, storage) and Kubernetes RBAC.",
+        policies=tuple(_gcp_policies() + rbac.policies() + iam_aws.policies() + iam_azure.policies()),
+        catalogs={"iam": catalog.catalog(), "awsIam": aws_iam.catalog(), "azureIam": azure_iam.catalog()},
     )
 
 

@@ -29,6 +29,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from tierguard.catalog import storage as st
 from tierguard.policies import props as p
+from tierguard.policies import storage_azure
 from tierguard.policies.base import Pack, Rule, resource_policy
 from tierguard.policies.tier import stack_name
 
@@ -152,11 +153,11 @@ def _remediate_specs(specs: Mapping[str, st.StorageSpec], args: ResourceValidati
 
 
 def validate_deletion_guards(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    _validate_specs(st.GCP_STORAGE_SPECS, args, report_violation)
+    _validate_specs(st.STORAGE_SPECS, args, report_violation)
 
 
 def remediate_deletion_guards(args: ResourceValidationArgs) -> Any:
-    return _remediate_specs(st.GCP_STORAGE_SPECS, args)
+    return _remediate_specs(st.STORAGE_SPECS, args)
 
 
 def validate_kubernetes_retain(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -239,13 +240,16 @@ DELETION_GUARDS = Rule(
     description="Storage resources keep their deletion guards on (SQL deletionProtection and "
     "settings.deletionProtectionEnabled, bucket forceDestroy false, BigQuery deleteContentsOnDestroy "
     "false, Bigtable table PROTECTED, Firestore deleteProtectionState, Filestore/Memorystore "
-    "deletionProtectionEnabled ...), judged on the effective value with provider defaults.",
+    "deletionProtectionEnabled ...; AWS RDS/Aurora/DocumentDB/Neptune deletionProtection and "
+    "skipFinalSnapshot, DynamoDB deletionProtectionEnabled, S3 and Backup vault forceDestroy; Azure Key "
+    "Vault purge protection), judged on the effective value with provider defaults.",
     category=CATEGORY,
     severity="high",
     enforcement="mandatory",
     remediation="Set the properties the message names to their safe values (or `deletionPolicy: "
     '"PREVENT"`). Setting this policy to `remediate` makes `pulumi up` apply the safe values itself.',
-    references=("CKV_GCP_119", "CKV_GCP_120", "CKV_GCP_121", "CKV_GCP_122"),
+    references=("CKV_GCP_119", "CKV_GCP_120", "CKV_GCP_121", "CKV_GCP_122", "CKV_AWS_139", "CKV_AWS_293",
+                "CKV_AZURE_110"),
     config={"exemptTypes": _EXEMPT_SCHEMA},
 )
 
@@ -298,6 +302,7 @@ PACK = Pack(
         resource_policy(PROTECT_OPTION_PROD, validate_protect_prod),
         resource_policy(PROTECT_OPTION, validate_protect_other),
         resource_policy(KUBERNETES_RETAIN, validate_kubernetes_retain, remediate_kubernetes_retain),
+        *storage_azure.policies(),
     ),
     catalogs=st.catalog_json(),
 )
