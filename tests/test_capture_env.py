@@ -169,19 +169,38 @@ def test_program_with_a_syntax_error(tmp_path: Path) -> None:
     assert "SyntaxError" in err.value.problem
 
 
-def test_missing_stack_config_file() -> None:
-    with pytest.raises(InputError) as err:
-        read(PROGRAMS / "capture-basic", stack="qa")
-    assert err.value.source == str(PROGRAMS / "capture-basic" / "Pulumi.qa.yaml")
-    assert err.value.problem.startswith("missing stack config")
+def test_a_missing_stack_file_is_empty_stack_config(tmp_path: Path) -> None:
+    """Pulumi needs no Pulumi.<stack>.yaml; with --stack NAME the project's own config is all there is."""
+    project = make_project(tmp_path / "app", runtime="runtime: python\nconfig:\n  team: payments\n")
+    (stack,) = read(project, stack="qa")
+    assert not (project / "Pulumi.qa.yaml").exists()
+    assert stack.stack == "qa" and stack.notes == []
+    assert stack.config == {"venv-app:team": "payments"}
+    assert [r.type for r in stack.resources if r.type.startswith("gcp:")] == ["gcp:storage/bucket:Bucket"]
 
 
-def test_no_stack_config_at_all(tmp_path: Path) -> None:
+def test_no_stack_file_at_all_is_one_stack_named_dev_with_a_note(tmp_path: Path) -> None:
     project = make_project(tmp_path / "app")
     (project / "Pulumi.dev.yaml").unlink()
+    (stack,) = read(project, stack=None)
+    assert stack.stack == "dev"
+    assert [r.type for r in stack.resources if r.type.startswith("gcp:")] == ["gcp:storage/bucket:Bucket"]
+    (note,) = stack.notes
+    assert "no stack config" in note and "'dev'" in note and "--stack" in note
+    (named,) = read(project, stack="prod")
+    assert named.stack == "prod" and named.notes == []
+
+
+def test_a_malformed_stack_file_is_still_bad_input(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "app")
+    (project / "Pulumi.dev.yaml").write_text("config: [1, 2\n")
+    with pytest.raises(InputError) as err:
+        read(project, stack="dev")
+    assert err.value.source == str(project / "Pulumi.dev.yaml") and "invalid YAML" in err.value.problem
+    (project / "Pulumi.dev.yaml").write_text("config: 3\n")
     with pytest.raises(InputError) as err:
         read(project, stack=None)
-    assert err.value.source == str(project) and "pass --stack" in err.value.problem
+    assert "`config:` must be a mapping" in err.value.problem
 
 
 def test_malformed_pulumi_yaml(tmp_path: Path) -> None:

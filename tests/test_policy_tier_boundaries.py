@@ -236,7 +236,8 @@ INFRA_TYPES = [
     "kubernetes:scheduling.k8s.io/v1:PriorityClass",
     "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
 ]
-APP_TYPES = [
+# Namespaced application workloads: app's, tolerated (advisory) in infra, where add-ons ship as them.
+APP_TYPES_K8S = [
     DEPLOYMENT,
     "kubernetes:core/v1:Service",
     "kubernetes:core/v1:ConfigMap",
@@ -246,8 +247,8 @@ APP_TYPES = [
     "kubernetes:rbac.authorization.k8s.io/v1:Role",
     "kubernetes:networking.k8s.io/v1:Ingress",
     "kubernetes:batch/v1:CronJob",
-    "gcp:cloudrunv2/service:Service",
 ]
+APP_TYPES = [*APP_TYPES_K8S, "gcp:cloudrunv2/service:Service"]
 BOTH_INFRA_AND_APP = [
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     "kubernetes:core/v1:Secret",
@@ -267,16 +268,22 @@ ANY_TIER = [
     [
         (IDENTITY_TYPES, {"identity"}),
         (INFRA_TYPES, {"infra"}),
-        (APP_TYPES, {"app"}),
+        (APP_TYPES_K8S, {"app"}),
+        (["gcp:cloudrunv2/service:Service", "gcp:cloudfunctionsv2/function:Function"], {"app"}),
         (BOTH_INFRA_AND_APP, {"infra", "app"}),
         (ANY_TIER, {"identity", "infra", "app"}),
     ],
 )
 def test_placement_table(types, home):
+    tolerated = {"infra"} if types is APP_TYPES_K8S else set()
     for tier in ("identity", "infra", "app"):
         found = findings(PACK, stack([resource(t, {}, f"r{i}") for i, t in enumerate(types)], tier=tier))
         misplaced = [f for f in found if f.policy == "resource-in-its-tier"]
-        assert len(misplaced) == (0 if tier in home else len(types)), (tier, [f.type for f in misplaced])
+        soft = [f for f in found if f.policy == "resource-in-tolerated-tier"]
+        hard = 0 if tier in home | tolerated else len(types)
+        assert len(misplaced) == hard, (tier, [f.type for f in misplaced])
+        assert len(soft) == (len(types) if tier in tolerated else 0), (tier, [f.type for f in soft])
+        assert all(f.enforcement_level == "advisory" for f in soft)
         assert not [f for f in found if f.policy == "resource-tier-classified"]
     sample = findings(
         PACK,
@@ -294,10 +301,16 @@ def test_datastores_are_infra_and_judged_once_in_app():
 
 def test_placement_decides_with_unknown_and_secret_inputs():
     found = _on(
-        "infra",
+        "identity",
         resource(DEPLOYMENT, {"spec": UNKNOWN, "metadata": {"name": wire.secret("stealth-svc")}}, "web"),
     )
     assert _policies(found) == ["resource-in-its-tier"]
+    assert "stealth-svc" not in found[0].message
+    found = _on(
+        "infra",
+        resource(DEPLOYMENT, {"spec": UNKNOWN, "metadata": {"name": wire.secret("stealth-svc")}}, "web"),
+    )
+    assert _policies(found) == ["resource-in-tolerated-tier"]
     assert "stealth-svc" not in found[0].message
 
 
@@ -306,12 +319,61 @@ def test_placement_overrides_through_config():
         [resource(DEPLOYMENT, {}, "ingress-controller"), resource("gcp:pubsub/topic:Topic", {}, "events")],
         tier="infra",
     )
-    assert len(findings(PACK, st, policy="resource-in-its-tier")) == 1
-    config = {"resource-in-its-tier": {"placement": {"kubernetes:apps/*:Deployment": ["infra", "app"]}}}
-    assert findings(PACK, st, config, policy="resource-in-its-tier") == []
-    # an override can also forbid what the table allows
-    config = {"resource-in-its-tier": {"placement": {"gcp:pubsub/*": "app"}}}
+    assert findings(PACK, st, policy="resource-in-its-tier") == []
+    assert len(findings(PACK, st, policy="resource-in-tolerated-tier")) == 1
+    config = {"resource-in-tolerated-tier": {"placement": {"kubernetes:apps/*:Deployment": ["infra", "app"]}}}
+    assert findings(PACK, st, config, policy="resource-in-tolerated-tier") == []
+    # an override can also forbid what the table allows (a user's row tolerates nothing)
+    config = {"resource-in-its-tier": {"placement": {"gcp:pubsub/*": "app", "kubernetes:apps/*": "app"}}}
     assert len(findings(PACK, st, config, policy="resource-in-its-tier")) == 2
+
+
+def test_an_ingress_controller_in_infra_passes_with_an_advisory_note():
+    """Issue 11: an add-on's Deployment + ConfigMap in infra pass; app holding cluster objects fails."""
+    addon = [
+        resource(DEPLOYMENT, {"metadata": {"namespace": "ingress-nginx"}}, "ingress-nginx-controller"),
+        resource("kubernetes:core/v1:ConfigMap", {"data": {"use-forwarded-headers": "true"}}, "nginx-conf"),
+        resource("kubernetes:core/v1:Service", {}, "ingress-nginx"),
+        resource("kubernetes:core/v1:Namespace", {}, "ingress-nginx-ns"),
+    ]
+    result = run(PACK, stack(addon, tier="infra"))
+    assert not result.blocked
+    notes = [f for f in result.findings if f.policy == "resource-in-tolerated-tier"]
+    assert sorted(f.urn.rsplit("::", 1)[-1] for f in notes) == [
+        "ingress-nginx", "ingress-nginx-controller", "nginx-conf"
+    ]
+    assert all(f.enforcement_level == "advisory" and "Tolerated here" in f.message for f in notes)
+    # made mandatory by config, the same stack blocks
+    strict = run(PACK, stack(addon, tier="infra"), {"resource-in-tolerated-tier": "mandatory"})
+    assert strict.blocked
+    # the privilege-relevant crossings stay mandatory
+    for tier, token in [
+        ("app", "kubernetes:core/v1:Namespace"),
+        ("app", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"),
+        ("app", "gcp:projects/iAMMember:IAMMember"),
+        ("app", "gcp:storage/bucketIAMMember:BucketIAMMember"),
+        ("infra", "gcp:projects/iAMMember:IAMMember"),
+        ("identity", "kubernetes:core/v1:Namespace"),
+        ("identity", DEPLOYMENT),
+        ("identity", "gcp:container/cluster:Cluster"),
+    ]:
+        res = run(PACK, stack([resource(token, {}, "x")], tier=tier))
+        assert res.blocked, (tier, token)
+        policies = [f.policy for f in res.findings if f.kind == "violation"]
+        assert policies == ["resource-in-its-tier"], (tier, token)
+
+
+def test_tolerated_is_a_column_of_the_table():
+    from tierguard.catalog import placement as pl
+
+    tolerant = {k for k, v in pl.PLACEMENT_PATTERNS if pl.as_placement(v).tolerated}
+    assert "kubernetes:apps/*:Deployment*" in tolerant and "kubernetes:core/*:ConfigMap*" in tolerant
+    # nothing cluster-scoped, no IAM, no datastore is tolerated anywhere
+    for key, value in [*pl.PLACEMENT_PATTERNS, *pl.PLACEMENT_TYPES.items()]:
+        row = pl.as_placement(value)
+        if row.tolerated:
+            assert key.startswith("kubernetes:") and "Cluster" not in key and "Namespace" not in key, key
+            assert row.tolerated == ("infra",), key
 
 
 def test_tier_from_stack_tag_and_project_suffix():
@@ -365,6 +427,7 @@ def test_pack_metadata_and_catalogs():
         "tier-declared",
         "no-datastore-in-app-tier",
         "resource-in-its-tier",
+        "resource-in-tolerated-tier",
         "resource-tier-classified",
     ]
     for rule in pack.rules():
@@ -373,4 +436,7 @@ def test_pack_metadata_and_catalogs():
     json.dumps(pack.catalogs)  # JSON-ready for `tierguard policies`
     assert pack.catalogs["datastoreTypes"][SQL] == "Cloud SQL instance"
     assert "kubernetes:core/*:Secret*" in pack.catalogs["placementPatterns"]
+    assert pack.catalogs["placementPatterns"]["kubernetes:apps/*:Deployment*"] == {
+        "belongs": ["app"], "tolerated": ["infra"]
+    }
     assert len(PLACEMENT_PATTERNS) == len(pack.catalogs["placementPatterns"])

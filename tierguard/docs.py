@@ -151,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"tierguard: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"tierguard: {path}: cannot update: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"{path}: policy tables {'updated' if changed else 'already up to date'}")
     return 0
 

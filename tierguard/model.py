@@ -110,6 +110,9 @@ class Stack:
     project_file: str | None = None
     # Stack outputs (`pulumi.export`) in wire form, when the input carries them (offline runs).
     outputs: dict[str, Any] = field(default_factory=dict)
+    # What the reader assumed on the user's behalf (e.g. a project without stack files checked as
+    # stack "dev"): printed on standard error and listed per stack in --format json.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:

@@ -16,6 +16,14 @@ Notes on the choices (the three-tier architecture of the reference stacks):
   allowed in infra *and* app;
 * app holds namespaced workloads; Helm releases/charts and YAML bundles may be cluster add-ons
   (infra) or applications (app);
+* a row may also name tiers that **tolerate** the type (a second column, :class:`Placement`): there
+  the crossing is reported by the advisory ``resource-in-tolerated-tier`` instead of the mandatory
+  ``resource-in-its-tier``. Only crossings that give the stack's CI identity no privilege it must
+  not have are tolerated: namespaced application workloads (Deployment, Service, ConfigMap,
+  Ingress, HPA ...) in an infra stack are how cluster add-ons such as ingress controllers ship, and
+  infra's identity already manages the cluster. The reverse crossings (datastores, cloud IAM or
+  cluster-scoped objects in app; project IAM in infra; anything cluster- or data-related in
+  identity) widen what a tier's identity must hold, and stay mandatory;
 * any tier: providers, ``pulumi:*`` (StackReference, the root Stack if an engine sends it),
   ``random``, ``tls``, ``time``.
 
@@ -27,13 +35,31 @@ classifies them, usually as ``"any"`` (e.g. ``{"placement": {"acme:*": "any"}}``
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 ANY = "any"
 IDENTITY, INFRA, APP = "identity", "infra", "app"
 
 Tiers = tuple[str, ...]
 
+
+class Placement(NamedTuple):
+    """A row with both columns: the tiers the type belongs to, and the tiers that tolerate it
+    (advisory). A plain tuple of tiers (or "any") in a row means "tolerated nowhere"."""
+
+    belongs: Tiers | str
+    tolerated: Tiers = ()
+
+
+def as_placement(value: Tiers | str | Placement) -> Placement:
+    return value if isinstance(value, Placement) else Placement(value)
+
+
+# Namespaced application workloads: app's, tolerated in infra (cluster add-ons ship as these).
+APP_WORKLOAD = Placement((APP,), tolerated=(INFRA,))
+
 # Exact type tokens.
-PLACEMENT_TYPES: dict[str, Tiers] = {
+PLACEMENT_TYPES: dict[str, Tiers | Placement] = {
     "gcp:projects/service:Service": (IDENTITY, INFRA),
     "gcp:organizations/project:Project": (IDENTITY,),
     "gcp:organizations/folder:Folder": (IDENTITY,),
@@ -42,16 +68,16 @@ PLACEMENT_TYPES: dict[str, Tiers] = {
     "kubernetes:core/v1:PersistentVolume": (INFRA,),
     "kubernetes:core/v1:Secret": (INFRA, APP),
     "kubernetes:core/v1:PersistentVolumeClaim": (INFRA, APP),
-    "kubernetes:core/v1:Service": (APP,),
-    "kubernetes:core/v1:ServiceAccount": (APP,),
-    "kubernetes:core/v1:ConfigMap": (APP,),
-    "kubernetes:core/v1:Pod": (APP,),
+    "kubernetes:core/v1:Service": APP_WORKLOAD,
+    "kubernetes:core/v1:ServiceAccount": APP_WORKLOAD,
+    "kubernetes:core/v1:ConfigMap": APP_WORKLOAD,
+    "kubernetes:core/v1:Pod": APP_WORKLOAD,
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": (INFRA, APP),
-    "kubernetes:rbac.authorization.k8s.io/v1:Role": (APP,),
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": APP_WORKLOAD,
 }
 
 # Patterns, specific first (first match wins).
-PLACEMENT_PATTERNS: tuple[tuple[str, Tiers | str], ...] = (
+PLACEMENT_PATTERNS: tuple[tuple[str, Tiers | str | Placement], ...] = (
     # --- any tier ---
     ("pulumi:*", ANY),
     ("random:*", ANY),
@@ -236,35 +262,37 @@ PLACEMENT_PATTERNS: tuple[tuple[str, Tiers | str], ...] = (
     ("kubernetes:yaml*", (INFRA, APP)),
     ("kubernetes:kustomize*", (INFRA, APP)),
     # --- Kubernetes, namespaced workloads: app ---
-    ("kubernetes:apps/*:Deployment*", (APP,)),
-    ("kubernetes:apps/*:ReplicaSet*", (APP,)),
-    ("kubernetes:core/*:Service", (APP,)),
-    ("kubernetes:core/*:ServicePatch", (APP,)),
-    ("kubernetes:core/*:ServiceAccount*", (APP,)),
-    ("kubernetes:core/*:ConfigMap*", (APP,)),
-    ("kubernetes:core/*:Pod", (APP,)),
-    ("kubernetes:core/*:PodPatch", (APP,)),
-    ("kubernetes:core/*:PodTemplate*", (APP,)),
-    ("kubernetes:core/*:ReplicationController*", (APP,)),
-    ("kubernetes:core/*:Endpoints*", (APP,)),
-    ("kubernetes:discovery.k8s.io/*", (APP,)),
-    ("kubernetes:autoscaling/*", (APP,)),
-    ("kubernetes:batch/*", (APP,)),
-    ("kubernetes:policy/*:PodDisruptionBudget*", (APP,)),
-    ("kubernetes:rbac.authorization.k8s.io/*:Role", (APP,)),
-    ("kubernetes:rbac.authorization.k8s.io/*:RolePatch", (APP,)),
-    ("kubernetes:networking.k8s.io/*:Ingress", (APP,)),
-    ("kubernetes:networking.k8s.io/*:IngressPatch", (APP,)),
-    ("kubernetes:gateway.networking.k8s.io/*:*Route*", (APP,)),
-    ("kubernetes:monitoring.coreos.com/*:ServiceMonitor", (APP,)),
-    ("kubernetes:monitoring.coreos.com/*:PodMonitor", (APP,)),
+    ("kubernetes:apps/*:Deployment*", APP_WORKLOAD),
+    ("kubernetes:apps/*:ReplicaSet*", APP_WORKLOAD),
+    ("kubernetes:core/*:Service", APP_WORKLOAD),
+    ("kubernetes:core/*:ServicePatch", APP_WORKLOAD),
+    ("kubernetes:core/*:ServiceAccount*", APP_WORKLOAD),
+    ("kubernetes:core/*:ConfigMap*", APP_WORKLOAD),
+    ("kubernetes:core/*:Pod", APP_WORKLOAD),
+    ("kubernetes:core/*:PodPatch", APP_WORKLOAD),
+    ("kubernetes:core/*:PodTemplate*", APP_WORKLOAD),
+    ("kubernetes:core/*:ReplicationController*", APP_WORKLOAD),
+    ("kubernetes:core/*:Endpoints*", APP_WORKLOAD),
+    ("kubernetes:discovery.k8s.io/*", APP_WORKLOAD),
+    ("kubernetes:autoscaling/*", APP_WORKLOAD),
+    ("kubernetes:batch/*", APP_WORKLOAD),
+    ("kubernetes:policy/*:PodDisruptionBudget*", APP_WORKLOAD),
+    ("kubernetes:rbac.authorization.k8s.io/*:Role", APP_WORKLOAD),
+    ("kubernetes:rbac.authorization.k8s.io/*:RolePatch", APP_WORKLOAD),
+    ("kubernetes:networking.k8s.io/*:Ingress", APP_WORKLOAD),
+    ("kubernetes:networking.k8s.io/*:IngressPatch", APP_WORKLOAD),
+    ("kubernetes:gateway.networking.k8s.io/*:*Route*", APP_WORKLOAD),
+    ("kubernetes:monitoring.coreos.com/*:ServiceMonitor", APP_WORKLOAD),
+    ("kubernetes:monitoring.coreos.com/*:PodMonitor", APP_WORKLOAD),
 )
 
 
 def catalog_json() -> dict[str, object]:
     """The table as ``tierguard policies`` shows it (datastores are infra in addition)."""
-    def show(tiers: Tiers | str) -> str | list[str]:
-        return tiers if isinstance(tiers, str) else list(tiers)
+    def show(value: Tiers | str | Placement) -> str | list[str] | dict[str, object]:
+        row = as_placement(value)
+        tiers = row.belongs if isinstance(row.belongs, str) else list(row.belongs)
+        return {"belongs": tiers, "tolerated": list(row.tolerated)} if row.tolerated else tiers
 
     return {
         "placementTypes": {k: show(v) for k, v in PLACEMENT_TYPES.items()},

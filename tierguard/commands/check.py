@@ -55,6 +55,8 @@ def check(
     evaluator = Evaluator(selected, config, paired)
     results = []
     for st in stacks:
+        for note in st.notes:
+            click.echo(f"tierguard: note: {st.source}: {note}", err=True)
         if tier:
             st.tier = tier
         result = evaluator.evaluate(st)

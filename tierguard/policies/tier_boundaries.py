@@ -10,6 +10,9 @@ Policies:
 * ``resource-in-its-tier`` (mandatory): a resource whose placement (``tierguard.catalog.placement``)
   does not include the stack's tier. Datastores in an app stack are left to the more specific
   ``no-datastore-in-app-tier`` (one finding per problem; its allowlist stays the single knob);
+* ``resource-in-tolerated-tier`` (advisory, may be made mandatory): a crossing the placement table
+  tolerates because it gives the stack's CI identity no privilege it must not have -- namespaced
+  application workloads (an ingress controller's Deployment and ConfigMap) in an infra stack;
 * ``resource-tier-classified`` (advisory): a type the placement table does not know, naming the
   config key that classifies it. Enforcement is per policy, so "outside its tier" (mandatory) and
   "unknown type" (advisory) are two policies over one table.
@@ -106,12 +109,12 @@ def datastore_kind(type_token: str, props: Any, config: Mapping[str, Any]) -> st
 
 
 @lru_cache(maxsize=4096)
-def _builtin_placement(type_token: str) -> tuple[str, tuple[str, ...] | str] | None:
+def _builtin_placement(type_token: str) -> pl.Placement | None:
     hit = p.first_match(type_token, pl.PLACEMENT_TYPES) or p.first_match(type_token, pl.PLACEMENT_PATTERNS)
     if hit:
-        return hit
+        return pl.as_placement(hit[1])
     if _builtin_datastore_kind(type_token):
-        return type_token, (pl.INFRA,)
+        return pl.Placement((pl.INFRA,))
     return None
 
 
@@ -124,15 +127,30 @@ def _as_tiers(value: Any) -> tuple[str, ...] | str:
     return pl.ANY if pl.ANY in tiers else tiers
 
 
-def placement_of(type_token: str, config: Mapping[str, Any]) -> tuple[tuple[str, ...] | str, str] | None:
-    """(tiers or "any", where the answer came from: "config" or "catalog"), or None when unknown."""
+def placement_of(type_token: str, config: Mapping[str, Any]) -> tuple[pl.Placement, str] | None:
+    """(the placement row, where it came from: "config" or "catalog"), or None when unknown.
+    A user's ``placement`` entry names the tiers the type belongs to and tolerates nothing else."""
     hit = p.first_match(type_token, config.get("placement") or {})
     if hit:
-        return _as_tiers(hit[1]), "config"
+        return pl.Placement(_as_tiers(hit[1])), "config"
     builtin = _builtin_placement(type_token)
     if builtin:
-        return builtin[1], "catalog"
+        return builtin, "catalog"
     return None
+
+
+def crossing(type_token: str, tier: str, config: Mapping[str, Any]) -> tuple[str, pl.Placement] | None:
+    """("mandatory" | "tolerated", the row) when a resource of this type sits outside its tier, None
+    when it is in place or unclassified. Which of the two is a column of the placement table."""
+    placed = placement_of(type_token, config)
+    if placed is None:
+        return None
+    row, origin = placed
+    if row.belongs == pl.ANY or tier in row.belongs:
+        return None
+    if tier == "app" and origin == "catalog" and _builtin_datastore_kind(type_token):
+        return None  # no-datastore-in-app-tier owns datastores in app stacks
+    return ("tolerated" if tier in row.tolerated else "mandatory"), row
 
 
 # -- rules -------------------------------------------------------------------------------------------
@@ -215,6 +233,27 @@ RESOURCE_IN_ITS_TIER = Rule(
     config={**TIER_CONFIG_SCHEMA, "placement": _PLACEMENT_SCHEMA},
 )
 
+RESOURCE_IN_TOLERATED_TIER = Rule(
+    name="resource-in-tolerated-tier",
+    title="Application workload in the infra tier (advisory)",
+    description="Namespaced application workloads (Deployment, Service, ConfigMap, Ingress, HPA ...) "
+    "belong in app stacks, but cluster add-ons such as ingress controllers ship as exactly these "
+    "objects and are run by the platform team from the infra stack, whose CI identity already "
+    "manages the cluster: the crossing gives it no privilege it must not have, so it is advisory "
+    "by default (set this policy to mandatory to forbid it). Crossings that would make a tier's "
+    "identity hold privileges it must not have stay with the mandatory resource-in-its-tier: "
+    "datastores, cloud IAM or cluster-scoped objects in app, project/folder/org IAM in infra, "
+    "anything cluster- or data-related in identity.",
+    category=CATEGORY,
+    severity="low",
+    enforcement="advisory",
+    remediation="Keep cluster add-ons in the infra stack if your platform team runs them; move "
+    "applications to their app stack. To forbid the crossing, set "
+    '{"resource-in-tolerated-tier": "mandatory"}; to accept a type here silently, classify it with '
+    'the `placement` config key, e.g. {"placement": {"kubernetes:apps/v1:Deployment": ["infra", "app"]}}.',
+    config={**TIER_CONFIG_SCHEMA, "placement": _PLACEMENT_SCHEMA},
+)
+
 RESOURCE_TIER_CLASSIFIED = Rule(
     name="resource-tier-classified",
     title="Resource type has a known tier",
@@ -260,26 +299,35 @@ def validate_no_datastore(args: ResourceValidationArgs, report_violation: Report
         )
 
 
-def validate_in_its_tier(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    resolution = tier_for(args)
-    if resolution.tier is None:
-        return  # tier-declared reports the stack once
-    config = args.get_config() or {}
-    placed = placement_of(args.resource_type, config)
-    if placed is None:
-        return  # resource-tier-classified reports unknown types
-    tiers, origin = placed
-    if tiers == pl.ANY or resolution.tier in tiers:
-        return
-    if resolution.tier == "app" and origin == "catalog" and _builtin_datastore_kind(args.resource_type):
-        return  # no-datastore-in-app-tier owns datastores in app stacks
-    wanted = " or ".join(tiers)
+def _crossing_message(args: ResourceValidationArgs, row: pl.Placement, resolution: TierResolution) -> str:
+    wanted = " or ".join(row.belongs)
     article = "an" if wanted[0] in "aeiou" else "a"
-    report_violation(
+    return (
         f"`{args.resource_type}` belongs in the {wanted} tier, but this is a stack of {_source(resolution)}. "
         f"Move it to {article} {wanted} stack, or classify the type with the `placement` config key if "
         "your architecture places it here."
     )
+
+
+def validate_in_its_tier(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    resolution = tier_for(args)
+    if resolution.tier is None:
+        return  # tier-declared reports the stack once
+    found = crossing(args.resource_type, resolution.tier, args.get_config() or {})
+    if found is not None and found[0] == "mandatory":
+        report_violation(_crossing_message(args, found[1], resolution))
+
+
+def validate_tolerated(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    resolution = tier_for(args)
+    if resolution.tier is None:
+        return
+    found = crossing(args.resource_type, resolution.tier, args.get_config() or {})
+    if found is not None and found[0] == "tolerated":
+        report_violation(
+            f"{_crossing_message(args, found[1], resolution)} Tolerated here: a cluster add-on run by "
+            f"the platform team gives the {resolution.tier} stack's identity no privilege it lacks."
+        )
 
 
 def validate_classified(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -301,6 +349,7 @@ PACK = Pack(
         stack_policy(TIER_DECLARED, validate_tier_declared),
         resource_policy(NO_DATASTORE_IN_APP_TIER, validate_no_datastore),
         resource_policy(RESOURCE_IN_ITS_TIER, validate_in_its_tier),
+        resource_policy(RESOURCE_IN_TOLERATED_TIER, validate_tolerated),
         resource_policy(RESOURCE_TIER_CLASSIFIED, validate_classified),
     ),
     catalogs={**ds.catalog_json(), **pl.catalog_json()},

@@ -161,10 +161,9 @@ def load_project(path: Path) -> Project:
 def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], list[str]]:
     """Project defaults overlaid by Pulumi.<stack>.yaml; ``secure:`` values become "[secret]"."""
     file = project.stack_file(stack)
-    if not file.is_file():
-        raise InputError(
-            str(file), f"missing stack config for stack {stack!r} (create it or pass another --stack)"
-        )
+    if not file.exists():
+        # Pulumi needs no stack file (a stack may have no config), so neither do we.
+        return dict(project.config), sorted(project.secret_keys)
     doc = load_yaml(file, file.name) or {}
     if not isinstance(doc, dict):
         raise InputError(str(file), "not a Pulumi stack config file")
@@ -521,15 +520,24 @@ def run_program_outputs(
         return session.run(load_project(Path(path)), stack).outputs
 
 
+# The stack a project without any Pulumi.<stack>.yaml is checked as (``pulumi stack init``'s usual first).
+DEFAULT_STACK = "dev"
+
+
 def stacks_to_read(path: Path, stack: str | None) -> tuple[Project, list[str]]:
-    """The project and the stack configs a read of it covers: ``stack``, or every one found."""
+    """The project and the stack configs a read of it covers: ``stack``, or every one found, or
+    :data:`DEFAULT_STACK` when the project has none (a stack file is optional in Pulumi)."""
     project = load_project(path)
     if stack is not None:
         return project, [stack]
-    names = project.stack_names()
-    if not names:
-        raise InputError(str(path), "no stack config (Pulumi.<stack>.yaml): pass --stack")
-    return project, names
+    return project, project.stack_names() or [DEFAULT_STACK]
+
+
+def default_stack_note(project: Project) -> str:
+    return (
+        f"no stack config (Pulumi.<stack>.yaml) in {project.stack_config_dir}: checked as one stack "
+        f"named {DEFAULT_STACK!r} with the project's config only; pass --stack NAME to name it"
+    )
 
 
 def read_program(
@@ -553,6 +561,7 @@ def read_program(
             )
     path = Path(path)
     project, names = stacks_to_read(path, stack)
+    notes = [default_stack_note(project)] if stack is None and not project.stack_names() else []
     tags = {"pulumi:project": project.name, "pulumi:runtime": "python"}
     if project.description:
         tags["pulumi:description"] = project.description
@@ -574,6 +583,7 @@ def read_program(
             dry_run=True,
             project_file=str(project.file),
             outputs=dict(run.outputs),
+            notes=list(notes),
         )
         _RUN_OF[(st.source, st.stack)] = run
         stacks.append(st)

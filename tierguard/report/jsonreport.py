@@ -29,6 +29,8 @@ def document(results: list[Result]) -> dict[str, Any]:
             "mandatory": sum(1 for f in r.findings if f.blocking),
             "advisory": sum(1 for f in r.findings if f.enforcement_level == "advisory" and f.kind != "note"),
         }
+        if r.stack.notes:
+            entry["notes"] = list(r.stack.notes)
         if r.plan is not None:
             entry["plan"] = r.plan
         if r.remediations:
