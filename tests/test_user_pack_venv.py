@@ -153,3 +153,18 @@ def test_missing_import_in_the_venv_names_it(venv_pack: Path, tmp_path, capsys) 
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
     assert "cannot import 'acme_rules_v2' in the pack's virtualenv" in err and str(venv_pack / "venv") in err
+
+
+def test_a_venv_directory_is_the_default_virtualenv(venv_pack: Path, tmp_path, capsys) -> None:
+    # no `virtualenv` option, but a `venv` beside __main__.py: the CLI's Python host runs the pack
+    # there (it defaults a plugin's virtualenv to `venv`), and so does tierguard
+    pack = tmp_path / "acme-default"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text((venv_pack / "__main__.py").read_text())
+    (pack / "venv").symlink_to(venv_pack / "venv", target_is_directory=True)
+    loaded = load_policy_pack(pack)
+    assert loaded.runner is not None
+    code = main(["check", str(_export(tmp_path)), "--policy-pack", str(pack)])
+    assert code == 1
+    assert "acme-no-forbidden-roles" in capsys.readouterr().out

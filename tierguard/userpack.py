@@ -9,9 +9,11 @@ the analyzer's gRPC server and never returns. tierguard loads the same directory
   ``pulumi_policy.PolicyPack`` is replaced by a stand-in that captures its arguments (policies,
   pack enforcement level, ``initial_config``, description) and stops the module there -- as the real
   one never returns either. The policies then run in the shared evaluator.
-* **in its own virtualenv** (``runtime.options.virtualenv``): its imports resolve only there, so the
-  pack is started there as the CLI starts it and driven over the analyzer protocol
-  (:mod:`tierguard.analyzer_host`); the process lives as long as tierguard's.
+* **in its own virtualenv** (``runtime.options.virtualenv``, or a ``venv`` directory in the pack,
+  which the CLI's Python host uses when the option is absent): its imports resolve only there, so
+  the pack is started there as the CLI starts it and driven over the analyzer protocol
+  (:mod:`tierguard.analyzer_host`); the process lives as long as tierguard's. (Where the CLI would
+  refuse a pack without any virtualenv, tierguard runs it in-process instead.)
 
 Either way a loaded pack is cached per process. A bad pack is an :class:`InputError` (exit 2) with
 one line naming the pack.
@@ -31,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from google.protobuf import json_format
+
 from tierguard.files import load_yaml
 from tierguard.model import Finding, InputError, Location, Remediation, Result, Stack
 from tierguard.packs import USER_PACKS
@@ -39,6 +43,8 @@ from tierguard.policies.base import Pack, foreign_rule, register_rule, rule_of
 _CACHE: dict[Path, Pack] = {}
 _NAME_RE = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
 _PREVIEW_NOTE = "can't run policy '"
+# The virtualenv the CLI's Python language host defaults a plugin (a policy pack) to.
+DEFAULT_VENV = "venv"
 
 
 @dataclass(frozen=True)
@@ -76,10 +82,17 @@ def read_project(directory: str | Path) -> PackProject:
             f"runtime {runtime!r}: tierguard runs Python policy packs only; "
             f"the Pulumi CLI runs this one (pulumi preview --policy-pack {d})",
         )
-    venv = options.get("virtualenv") if isinstance(options, dict) else None
+    if not isinstance(options, dict):
+        options = {}
+    venv = options.get("virtualenv")
     venv_path = None
     if venv:
         venv_path = Path(str(venv)) if Path(str(venv)).is_absolute() else d / str(venv)
+    elif options.get("toolchain", "pip") == "pip" and (d / DEFAULT_VENV / "bin" / "python").exists():
+        # The CLI's Python host runs a plugin in `venv` when the pack names no virtualenv
+        # ("we don't support running plugins using the global or ambient Python environment"),
+        # which is where `pulumi policy new` installs the pack's requirements.
+        venv_path = d / DEFAULT_VENV
     version = doc.get("version")
     description = doc.get("description")
     return PackProject(
@@ -325,8 +338,6 @@ def _load_in_venv(project: PackProject) -> Pack:
             "remediation_steps": p.remediation_steps or None,
         }
         if p.HasField("configSchema"):
-            from google.protobuf import json_format
-
             props = json_format.MessageToDict(p.configSchema.properties)
             kwargs["config_schema"] = PolicyConfigSchema(props, list(p.configSchema.required) or None)
         stack_type = p.policy_type == 2  # POLICY_TYPE_STACK
@@ -338,8 +349,6 @@ def _load_in_venv(project: PackProject) -> Pack:
         policies.append(policy)
     initial = {}
     for key, cfg in info.initialConfig.items():
-        from google.protobuf import json_format
-
         entry = json_format.MessageToDict(cfg.properties) if cfg.HasField("properties") else {}
         if cfg.enforcementLevel or not entry:
             entry["enforcementLevel"] = _LEVEL_NAMES[cfg.enforcementLevel]
@@ -380,8 +389,6 @@ class AnalyzerRunner:
             if remediating:
                 inputs, remediations, skipped = client.remediate_full(res)
                 for rem in remediations:
-                    from google.protobuf import json_format
-
                     props = json_format.MessageToDict(rem.properties) if rem.HasField("properties") else None
                     result.remediations.append(
                         Remediation(rem.policyName, pack.name, res.urn, props or None, rem.diagnostic)

@@ -57,11 +57,12 @@ def plan(
         file = "-"
     # Configs first: a bad config is exit 2 before any work, whatever the input.
     settings_source = PlanConfig.load(plan_config)
-    selected, pack_cfg, paired = (
-        ([], [PackConfig.load(c) for c in pack_config][-1:] and PackConfig(), [])
-        if plan_only
-        else selected_packs(packs, pack_config, policy_packs)
-    )
+    if plan_only:
+        for path in pack_config:  # no pack runs, but a bad file is still exit 2
+            PackConfig.load(path)
+        selected, pack_cfg, paired = [], PackConfig(), []
+    else:
+        selected, pack_cfg, paired = selected_packs(packs, pack_config, policy_packs)
 
     started = time.perf_counter()
     stack, steps = read_plan(file)
