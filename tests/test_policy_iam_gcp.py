@@ -278,6 +278,67 @@ def test_service_agent_holding_its_own_role_is_not_flagged() -> None:
     )
 
 
+SA_ROLES = "gcp-service-agent-roles-only-for-agents"
+
+
+@pytest.mark.parametrize(
+    ("role", "agent"),
+    [
+        ("roles/cloudbuild.serviceAgent", "service-123456789@gcp-sa-cloudbuild.iam.gserviceaccount.com"),
+        ("roles/accessapproval.serviceAgent",
+         "service-p123456789@gcp-sa-accessapproval.iam.gserviceaccount.com"),
+        ("roles/securitycenter.serviceAgent",
+         "service-org-4321@gcp-sa-scc-notification.iam.gserviceaccount.com"),
+        ("roles/container.serviceAgent", "service-123456789@container-engine-robot.iam.gserviceaccount.com"),
+        ("roles/compute.serviceAgent", "service-123456789@compute-system.iam.gserviceaccount.com"),
+        ("roles/run.serviceAgent", "service-123456789@serverless-robot-prod.iam.gserviceaccount.com"),
+        ("roles/cloudfunctions.serviceAgent", "service-123456789@gcf-admin-robot.iam.gserviceaccount.com"),
+        ("roles/appengineflex.serviceAgent",
+         "service-123456789@gae-api-prod.google.com.iam.gserviceaccount.com"),
+    ],
+)
+def test_real_service_agents_hold_their_roles_unflagged(role: str, agent: str) -> None:
+    for type_ in (PROJECT_MEMBER, FOLDER_MEMBER, ORG_MEMBER):
+        assert fire(type_, member(role, f"serviceAccount:{agent}", folder="folders/1", orgId="1"), None) == []
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        USER,
+        GROUP,
+        CI_SA,
+        # ordinary service accounts that only look like agents
+        "serviceAccount:service-123456789@shop-identity.iam.gserviceaccount.com",
+        "serviceAccount:service-123456789@gcp-sa-cloudbuild.example.com",
+        "serviceAccount:robot@gcp-sa-cloudbuild.iam.gserviceaccount.com",
+        "serviceAccount:service-123@container-engine-robot.iam.gserviceaccount.com.evil.com",
+        "user:service-123456789@gcp-sa-cloudbuild.iam.gserviceaccount.com",  # not a service account
+    ],
+)
+def test_service_agent_roles_to_anyone_else_are_broad_grants(who: str) -> None:
+    (finding,) = fire(PROJECT_MEMBER, member("roles/container.serviceAgent", who), SA_ROLES)
+    assert finding.enforcement_level == "mandatory"
+    assert "roles/container.serviceAgent" in finding.message and who in finding.message
+
+
+def test_service_agent_role_traps() -> None:
+    role = "roles/container.serviceAgent"
+    # on one resource, not the project; unknown members (a ServiceIdentity's email) are judged once known
+    assert fire(BUCKET_MEMBER, {"bucket": "b", **member(role, USER)}, SA_ROLES) == []
+    assert fire(PROJECT_MEMBER, member(role, UNKNOWN), SA_ROLES) == []
+    # bindings and policyData are read member by member
+    binding = {"project": "p", "role": role, "members": [
+        "serviceAccount:service-1@gcp-sa-cloudbuild.iam.gserviceaccount.com", wire.secret(USER)]}
+    (finding,) = fire(PROJECT_BINDING, binding, SA_ROLES)
+    assert "gcp-sa-cloudbuild" not in finding.message.split("\n", 1)[1]
+    data = policy_data({"role": role, "members": [GROUP]})
+    assert len(fire(PROJECT_POLICY, {"project": "p", "policyData": data}, SA_ROLES)) == 1
+    # the old trap: an ordinary SA named like an agent no longer passes as one for privileged roles
+    lookalike = "serviceAccount:service-42@my-project.iam.gserviceaccount.com"
+    assert len(fire(PROJECT_MEMBER, member(role, lookalike), SA_ROLES)) == 1
+
+
 @pytest.mark.parametrize(
     ("type_", "who"),
     [

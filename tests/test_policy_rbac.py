@@ -3,6 +3,7 @@ includes the dangerous ones, unknown values are skipped piece by piece."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -201,12 +202,17 @@ def test_named_secrets_and_other_groups_pass(item: dict) -> None:
         rule([""], ["pods", "pods/exec"], ["create"]),
         rule([""], ["pods/exec"], ["get"]),  # WebSocket exec needs only get (Kubernetes >= 1.30)
         rule([""], ["pods/attach"], ["create"]),
-        rule([""], ["nodes/proxy"], ["get"]),
         rule([""], ["pods/*"], ["*"]),
     ],
 )
-def test_exec_attach_and_node_proxy_are_refused(item: dict) -> None:
+def test_exec_and_attach_are_refused(item: dict) -> None:
     assert len(fire(CR, role(READ_PODS, item), "k8s-no-exec-proxy")) == 1
+
+
+def test_node_proxy_belongs_to_the_escalation_paths_not_exec() -> None:
+    item = rule([""], ["nodes/proxy"], ["get"])
+    assert fire(CR, role(READ_PODS, item), "k8s-no-exec-proxy") == []
+    assert len(fire(CR, role(READ_PODS, item), "k8s-no-escalation-paths")) == 1
 
 
 def test_pod_logs_are_not_exec() -> None:
@@ -240,3 +246,134 @@ def test_role_allowlist() -> None:
     assert fire(CR, inputs, "k8s-no-wildcard-rules", config) == []
     (finding,) = fire(CR, inputs, "k8s-no-wildcard-rules")
     assert "apiGroups, resources, verbs contain '*'" in finding.message
+
+
+# -- escalation paths: one violating and one compliant role per row of the table ----------------------
+
+PATHS = "k8s-no-escalation-paths"
+ADMISSION = "admissionregistration.k8s.io"
+CERTS = "certificates.k8s.io"
+SIGNERS = rule([CERTS], ["signers"], ["approve"], resourceNames=["kubernetes.io/kube-apiserver-client"])
+
+# row id -> (role kind, violating rules, compliant rules). Written out by hand, not derived from the
+# table: removing a row (or weakening it) makes its violating case pass and this test fail.
+ESCALATION_CASES: dict[str, tuple[str, list[dict], list[dict]]] = {
+    "validating-webhooks": (
+        CR,
+        [rule([ADMISSION], ["validatingwebhookconfigurations"], ["get", "patch"])],
+        [rule([ADMISSION], ["validatingwebhookconfigurations"], ["get", "list", "watch"])],
+    ),
+    "mutating-webhooks": (
+        CR,
+        [rule([ADMISSION], ["mutatingwebhookconfigurations"], ["create"])],
+        [rule([ADMISSION], ["mutatingwebhookconfigurations"], ["list"])],
+    ),
+    "csr-approval": (
+        CR,
+        [rule([CERTS], ["certificatesigningrequests/approval"], ["update"]), SIGNERS],
+        # approval without any signer's approve issues nothing; reading CSRs is harmless
+        [rule([CERTS], ["certificatesigningrequests/approval"], ["update"]),
+         rule([CERTS], ["certificatesigningrequests"], ["get", "list", "create"])],
+    ),
+    "token-request": (
+        ROLE,
+        [rule([""], ["serviceaccounts/token"], ["create"])],
+        [rule([""], ["serviceaccounts"], ["get", "list", "create"])],
+    ),
+    "node-proxy": (
+        CR,
+        [rule([""], ["nodes/proxy"], ["list"])],  # any verb
+        [rule([""], ["nodes", "nodes/status"], ["get", "list"])],
+    ),
+    "persistent-volume-create": (
+        CR,
+        [rule([""], ["persistentvolumes"], ["create"])],
+        [rule([""], ["persistentvolumes", "persistentvolumeclaims"], ["get", "list", "delete"])],
+    ),
+    "namespace-modification": (
+        ROLE,
+        [rule([""], ["namespaces"], ["patch"])],
+        [rule([""], ["namespaces"], ["get", "list", "create"])],
+    ),
+    "ephemeral-containers": (
+        ROLE,
+        [rule([""], ["pods/ephemeralcontainers"], ["update"])],
+        [rule([""], ["pods/ephemeralcontainers", "pods/log"], ["get"])],
+    ),
+}
+
+
+def test_every_row_of_the_table_has_cases() -> None:
+    from tierguard.catalog.iam import RBAC_ESCALATION_PATHS
+
+    assert [p.id for p in RBAC_ESCALATION_PATHS] == list(ESCALATION_CASES)
+
+
+@pytest.mark.parametrize("path_id", list(ESCALATION_CASES))
+def test_escalation_path_is_refused(path_id: str) -> None:
+    kind, violating, _ = ESCALATION_CASES[path_id]
+    (finding,) = fire(kind, role(READ_PODS, *violating), PATHS)
+    assert finding.enforcement_level == "mandatory" and finding.category == "iam"
+    assert f"rules[1]: {path_id}:" in finding.message
+    assert "RBAC good practices" in finding.message
+
+
+@pytest.mark.parametrize("path_id", list(ESCALATION_CASES))
+def test_escalation_path_near_miss_passes(path_id: str) -> None:
+    kind, _, compliant = ESCALATION_CASES[path_id]
+    assert fire(kind, role(READ_PODS, *compliant), PATHS) == []
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        # '*' everywhere opens every path a ClusterRole can open, in one finding for the rule
+        (rule(["*"], ["*"], ["*"]), set(ESCALATION_CASES)),
+        (rule([""], ["*"], ["create"]), {"token-request", "persistent-volume-create", "node-proxy"}),
+        (rule([""], ["*/token"], ["create"]), {"token-request"}),  # RBAC's "*/<subresource>"
+        (rule(["*"], ["validatingwebhookconfigurations"], ["*"]), {"validating-webhooks"}),
+        (rule([""], ["namespaces", "pods/ephemeralcontainers"], ["*"]),
+         {"namespace-modification", "ephemeral-containers"}),
+    ],
+)
+def test_wildcards_open_the_paths_they_cover(item: dict, expected: set[str]) -> None:
+    (finding,) = fire(CR, role(READ_PODS, item), PATHS)
+    opened = {part.split(":", 1)[0].strip() for part in finding.message.split("rules[1]:", 1)[1].split("; ")}
+    assert opened == expected
+
+
+def test_every_rule_is_judged_and_csr_signers_may_sit_in_another_rule() -> None:
+    found = fire(
+        CR,
+        role(
+            READ_PODS,
+            rule([CERTS], ["signers"], ["approve"]),
+            rule([""], ["serviceaccounts/token"], ["create"]),
+            rule([CERTS], ["certificatesigningrequests/approval"], ["patch"]),
+        ),
+        PATHS,
+    )
+    assert sorted(re.search(r"rules\[\d+\]", f.message).group(0) for f in found) == ["rules[2]", "rules[3]"]
+
+
+def test_a_namespaced_role_cannot_grant_cluster_scoped_paths() -> None:
+    """Webhooks, CSRs, nodes and PersistentVolumes are cluster-scoped: a Role's rule grants nothing."""
+    for path_id in ("validating-webhooks", "node-proxy", "persistent-volume-create", "csr-approval"):
+        _, violating, _ = ESCALATION_CASES[path_id]
+        assert fire(ROLE, role(*violating), PATHS) == [], path_id
+        assert len(fire(CR, role(*violating), PATHS)) == 1, path_id
+
+
+def test_escalation_paths_with_unknowns_secrets_and_allowlist() -> None:
+    res = [
+        resource(CR, {"metadata": {"name": "x"}, "rules": UNKNOWN}, name="unknown-rules"),
+        resource(CR, role(rule([""], UNKNOWN, ["create"]), rule([UNKNOWN], ["nodes/proxy"], ["get"])),
+                 name="unknown-parts"),
+        resource(CR, role(rule([""], ["nodes/proxy"], [wire.secret("get")]), name="s"), name="secret-verb"),
+    ]
+    result = run(PACK, stack(res))
+    assert [(f.policy, f.urn.rsplit("::", 1)[-1]) for f in result.findings if f.policy == PATHS] == [
+        (PATHS, "secret-verb")
+    ]
+    config = {PATHS: {"allowedResources": ["secret-verb"]}}
+    assert findings(PACK, stack(res), config=config, policy=PATHS) == []

@@ -124,6 +124,62 @@ def test_workloads_that_are_not_datastores_pass_in_app(type_, inputs):
     assert _on("app", resource(type_, inputs, "thing")) == []
 
 
+# -- application charts that bundle a database (catalog: HELM_BUNDLED_DATABASES) ----------------------
+
+CHART4 = "kubernetes:helm.sh/v4:Chart"
+# chart, values that leave the bundled store(s) on, values that turn every one off. Written out by
+# hand: a row removed from the catalog makes its "bundles" case pass and this test fail.
+BUNDLING = [
+    ("bitnami/wordpress", {}, {"mariadb": {"enabled": False}}),
+    ("oci://registry-1.docker.io/bitnamicharts/drupal", {"mariadb": {"enabled": True}},
+     {"mariadb": {"enabled": False}}),
+    ("bitnami/ghost", {"mysql": {"enabled": "false"}}, {"mysql": {"enabled": False}}),  # "false" is truthy
+    ("bitnami/keycloak", {"postgresql": {"auth": {"database": "kc"}}}, {"postgresql": {"enabled": False}}),
+    ("gitlab/gitlab", {"postgresql": {"install": False}},  # redis still installed
+     {"postgresql": {"install": False}, "redis": {"install": False}}),
+    ("harbor/harbor", {"database": {"type": "internal"}},
+     {"database": {"type": "external"}, "redis": {"type": "external"}}),
+    ("apache-airflow/airflow", {"redis": {"enabled": False}},
+     {"postgresql": {"enabled": False}, "redis": {"enabled": False}}),
+    ("./charts/mattermost-team-edition-6.6.0.tgz", {}, {"mysql": {"enabled": False}}),
+]
+
+
+@pytest.mark.parametrize(("chart", "on", "off"), BUNDLING)
+@pytest.mark.parametrize("type_", [RELEASE, CHART4])
+def test_application_charts_bundling_a_database_are_datastores_in_app(type_, chart, on, off):
+    (finding,) = _on("app", resource(type_, {"chart": chart, "values": on}, "site"))
+    assert finding.policy == "no-datastore-in-app-tier" and finding.enforcement_level == "mandatory"
+    assert "bundling" in finding.message and "values." in finding.message
+    assert _on("app", resource(type_, {"chart": chart, "values": off}, "site")) == []
+    assert _on("infra", resource(type_, {"chart": chart, "values": on}, "site")) == []
+
+
+def test_bundled_database_with_unknown_values_is_the_preview_note():
+    result = run(PACK, stack([
+        resource(RELEASE, {"chart": "bitnami/wordpress", "values": {"mariadb": {"enabled": UNKNOWN}}}, "wp"),
+        resource(RELEASE, {"chart": "bitnami/wordpress", "values": UNKNOWN}, "wp2"),
+        # one store known on decides although another is unknown
+        resource(RELEASE, {"chart": "gitlab", "values": {"redis": {"install": UNKNOWN}}}, "gl"),
+    ], tier="app"))
+    violations = [f.urn.rsplit("::", 1)[-1] for f in result.findings if f.kind == "violation"]
+    assert violations == ["gl"]
+    notes = [f for f in result.findings if f.kind == "note"]
+    assert len(notes) == 2 and all("during preview" in n.message for n in notes)
+    assert ".values.mariadb.enabled" in notes[0].message
+
+
+def test_bundled_database_charts_are_configurable_and_secrets_stay_out():
+    cfg = {"no-datastore-in-app-tier": {"extraBundledDatabaseCharts": {"shop": {"db.enabled": False}}}}
+    values = {"db": {"password": wire.secret("hunter22")}}
+    res = resource(RELEASE, {"chart": "acme/shop", "values": values}, "s")
+    (finding,) = findings(PACK, stack([res], tier="app"), cfg, policy="no-datastore-in-app-tier")
+    assert "values.db.enabled" in finding.message and "hunter22" not in finding.message
+    off = resource(RELEASE, {"chart": "acme/shop", "values": {"db": {"enabled": False}}}, "s")
+    assert findings(PACK, stack([off], tier="app"), cfg, policy="no-datastore-in-app-tier") == []
+    assert findings(PACK, stack([res], tier="app"), policy="no-datastore-in-app-tier") == []
+
+
 def test_unknown_claims_or_chart_give_the_preview_note_not_a_verdict():
     result = run(
         PACK,

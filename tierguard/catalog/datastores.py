@@ -179,6 +179,63 @@ HELM_DATABASE_REPOS: dict[str, tuple[str, ...]] = {
     "helm.elastic.co": ("eck-elasticsearch", "eck-stack"),
 }
 
+# -- Application charts that bundle a database ----------------------------------------------------
+# Popular application charts install a database (or cache, broker, search cluster) as a subchart
+# unless their values turn it off: a release of one in an app stack brings a datastore along. Chart
+# name -> the bundled stores, each (values path, the value that means "not installed", what it is).
+# The default of every key listed is "installed". Values are read from the release's `values`;
+# values files (`valueYamlFiles`) are not read, so a store is only off when `values` says so.
+BundledStore = tuple[tuple[str, ...], object, str]
+
+_OFF = False  # `<subchart>.enabled: false` -- a string "false" is truthy in a Helm template
+
+
+def _enabled(subchart: str, label: str) -> BundledStore:
+    return ((subchart, "enabled"), _OFF, label)
+
+
+HELM_BUNDLED_DATABASES: dict[str, tuple[BundledStore, ...]] = {
+    # Bitnami application charts: the database subchart is on by default.
+    "wordpress": (_enabled("mariadb", "MariaDB"),),
+    "drupal": (_enabled("mariadb", "MariaDB"),),
+    "joomla": (_enabled("mariadb", "MariaDB"),),
+    "matomo": (_enabled("mariadb", "MariaDB"),),
+    "moodle": (_enabled("mariadb", "MariaDB"),),
+    "mediawiki": (_enabled("mariadb", "MariaDB"),),
+    "prestashop": (_enabled("mariadb", "MariaDB"),),
+    "opencart": (_enabled("mariadb", "MariaDB"),),
+    "phpbb": (_enabled("mariadb", "MariaDB"),),
+    "suitecrm": (_enabled("mariadb", "MariaDB"),),
+    "redmine": (_enabled("mariadb", "MariaDB"),),
+    "magento": (_enabled("mariadb", "MariaDB"), _enabled("elasticsearch", "Elasticsearch")),
+    "ghost": (_enabled("mysql", "MySQL"),),
+    "odoo": (_enabled("postgresql", "PostgreSQL"),),
+    "keycloak": (_enabled("postgresql", "PostgreSQL"),),
+    "discourse": (_enabled("postgresql", "PostgreSQL"), _enabled("redis", "Redis")),
+    "mastodon": (
+        _enabled("postgresql", "PostgreSQL"), _enabled("redis", "Redis"),
+        _enabled("elasticsearch", "Elasticsearch"), _enabled("minio", "MinIO"),
+    ),
+    # Project charts.
+    "airflow": (_enabled("postgresql", "PostgreSQL"), _enabled("redis", "Redis")),
+    "superset": (_enabled("postgresql", "PostgreSQL"), _enabled("redis", "Redis")),
+    "mattermost-team-edition": (_enabled("mysql", "MySQL"),),
+    "rocketchat": (_enabled("mongodb", "MongoDB"),),
+    "sentry": (
+        _enabled("postgresql", "PostgreSQL"), _enabled("redis", "Redis"),
+        _enabled("kafka", "Kafka"), _enabled("clickhouse", "ClickHouse"),
+    ),
+    "temporal": (_enabled("cassandra", "Cassandra"), _enabled("elasticsearch", "Elasticsearch")),
+    "gitlab": (
+        (("postgresql", "install"), _OFF, "PostgreSQL"),
+        (("redis", "install"), _OFF, "Redis"),
+    ),
+    "harbor": (
+        (("database", "type"), "external", "PostgreSQL"),
+        (("redis", "type"), "external", "Redis"),
+    ),
+}
+
 
 def catalog_json() -> dict[str, object]:
     """The tables as ``tierguard policies`` shows them."""
@@ -191,4 +248,10 @@ def catalog_json() -> dict[str, object]:
         "helmTypes": list(HELM_TYPES),
         "helmDatabaseCharts": list(HELM_DATABASE_CHARTS),
         "helmDatabaseRepos": {k: list(v) for k, v in HELM_DATABASE_REPOS.items()},
+        "helmBundledDatabases": {
+            chart: {
+                ".".join(path): {"notInstalledWhen": off, "installs": label} for path, off, label in stores
+            }
+            for chart, stores in HELM_BUNDLED_DATABASES.items()
+        },
     }

@@ -91,12 +91,21 @@ def _email(member: str) -> str | None:
     return member[len(prefix):] if member.startswith(prefix) else None
 
 
+def service_agent(member: str) -> bool:
+    """A Google-managed service agent (current or documented legacy address), not an ordinary
+    service account that merely looks like one."""
+    email = _email(member)
+    return email is not None and bool(
+        catalog.SERVICE_AGENT_EMAIL.match(email) or catalog.LEGACY_SERVICE_AGENT_EMAIL.match(email)
+    )
+
+
 def service_agent_grant(member: str, role: Any) -> bool:
     """Google's own service agent holding the role Google gives it: never a finding."""
     email = _email(member)
     if email is None or not isinstance(role, str):
         return False
-    if catalog.SERVICE_AGENT_EMAIL.match(email) and catalog.SERVICE_AGENT_ROLE.match(role):
+    if service_agent(member) and catalog.SERVICE_AGENT_ROLE.match(role):
         return True
     return any(pattern.match(email) and role in roles for pattern, roles in _SERVICE_AGENT_EXTRA)
 
@@ -178,6 +187,17 @@ def _public(grant: Grant, cfg: Mapping[str, Any]) -> Iterator[Hit]:
         if member in catalog.PUBLIC_MEMBERS:
             yield Hit(grant, member, "anyone on the internet" if member == "allUsers" else
                       "any Google account in the world")
+
+
+def _service_agent_role(grant: Grant, cfg: Mapping[str, Any]) -> Iterator[Hit]:
+    """A `*.serviceAgent` role held by anyone but a Google-managed service agent. Member-based:
+    members unknown during preview (usually a ServiceIdentity's email) are judged once known."""
+    if not grant.broad or not isinstance(grant.role, str) or not catalog.SERVICE_AGENT_ROLE.match(grant.role):
+        return
+    for member in grant.known_members:
+        if not service_agent(member):
+            yield Hit(grant, member, "service agent roles carry the broad permissions Google's own agents "
+                                     "need and are meant for them alone")
 
 
 def _describe(hit: Hit) -> str:
@@ -349,6 +369,19 @@ GRANT_RULES: tuple[GrantRule, ...] = (
         ("CIS GCP 1.5", "CKV_GCP_42", "Trivy AVD-GCP-0007"),
         _privileged_service_account,
         infer_service_accounts=True,
+    ),
+    _grant_rule(
+        "gcp-service-agent-roles-only-for-agents",
+        "Service agent roles only for Google's service agents",
+        "A `*.serviceAgent` role (roles/container.serviceAgent, roles/run.serviceAgent, ...) at project, "
+        "folder or organization scope may be held only by a Google-managed service agent "
+        "(service-<number>@gcp-sa-<service>.iam.gserviceaccount.com or a documented legacy address); "
+        "granted to a user, a group or an ordinary service account it is a broad grant.",
+        "high",
+        "Grant the member the narrow predefined roles it needs instead; leave service agent roles to "
+        "the agents Google creates (gcp.projects.ServiceIdentity gives the agent's address).",
+        ("Google Cloud IAM: service agents",),
+        _service_agent_role,
     ),
     _grant_rule(
         "gcp-no-default-service-account-grants",

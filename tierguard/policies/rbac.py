@@ -142,7 +142,7 @@ SYSTEM_SUBJECTS_RULE = Rule(
     enforcement="mandatory",
     remediation="Bind named users, groups or service accounts instead.",
     references=(
-        "CIS GKE 4.1.6", "Trivy KSV-0122", "Trivy KSV-0123", "Trivy KSV-01011",
+        "CIS GKE 4.1.7", "Trivy KSV-0122", "Trivy KSV-0123", "Trivy KSV-01011",
         "Kyverno restrict-binding-system-groups", "Gatekeeper K8sDisallowAnonymous",
     ),
     config={**ALLOWED_RESOURCES},
@@ -263,9 +263,7 @@ ESCALATION_RULE = Rule(
     enforcement="mandatory",
     remediation="Remove the verbs; let a reviewed pipeline (this stack) manage RBAC instead of granting "
     "the power to do so.",
-    references=(
-        "CIS GKE 4.1.7", "CKV_K8S_157", "CKV_K8S_158", "CKV2_K8S_3", "Trivy KSV-0043", "Trivy KSV-0050",
-    ),
+    references=("CIS GKE 4.1.8", "CKV_K8S_157", "CKV_K8S_158", "CKV2_K8S_3", "Trivy KSV-0043"),
     config={**ALLOWED_RESOURCES},
 )
 
@@ -310,15 +308,16 @@ def _secret_read(rule: Mapping[str, Any]) -> Iterator[str]:
 
 EXEC_RULE = Rule(
     name="k8s-no-exec-proxy",
-    title="No pods/exec, pods/attach or nodes/proxy",
-    description="Roles must not allow create or get on pods/exec, pods/attach or nodes/proxy (shells in "
-    "containers, the kubelet API); get is enough over WebSockets since Kubernetes 1.30.",
+    title="No pods/exec or pods/attach",
+    description="Roles must not allow create or get on pods/exec or pods/attach (a shell in any "
+    "container in reach); get is enough over WebSockets since Kubernetes 1.30. nodes/proxy is one of "
+    "the escalation paths of k8s-no-escalation-paths.",
     category=CATEGORY,
     severity="high",
     enforcement="mandatory",
     remediation="Remove the sub-resources; debug through logs, ephemeral containers granted to an on-call "
     "group, or a break-glass role outside the stack.",
-    references=("CKV2_K8S_2", "CKV_K8S_155", "CKV_K8S_156", "Trivy KSV-0047", "Trivy KSV-0053"),
+    references=("CKV2_K8S_2", "Trivy KSV-0053"),
     config={**ALLOWED_RESOURCES},
 )
 
@@ -327,11 +326,90 @@ def _exec(rule: Mapping[str, Any]) -> Iterator[str]:
     if not _core(rule):
         return
     resources = _strings(rule.get("resources"))
-    wildcard = {"*", "pods/*", "nodes/*"}
+    wildcard = {"*", "pods/*"}
     targets = [r for r in resources if r in catalog.RBAC_EXEC_RESOURCES or r in wildcard]
     verbs = [v for v in _strings(rule.get("verbs")) if v in (*catalog.RBAC_EXEC_VERBS, "*")]
     if targets and verbs:
-        yield f"{', '.join(verbs)} on {', '.join(targets)} gives a shell or the kubelet API"
+        yield f"{', '.join(verbs)} on {', '.join(targets)} gives a shell in the pods"
+
+
+# -- escalation paths (a table: catalog.RBAC_ESCALATION_PATHS) --------------------------------------
+
+
+def _groups(rule: Mapping[str, Any]) -> list[str]:
+    """A rule's API groups; none given counts as the core group (as _core does)."""
+    return _strings(rule.get("apiGroups")) if rule.get("apiGroups") is not None else [""]
+
+
+def _covers_resource(resources: list[str], wanted: str) -> bool:
+    """RBAC's own matching: "*", the exact resource[/subresource], or "*/<subresource>"."""
+    if "*" in resources or wanted in resources:
+        return True
+    _, slash, sub = wanted.partition("/")
+    return bool(slash) and f"*/{sub}" in resources
+
+
+def granted_verbs(rule: Mapping[str, Any], grant: catalog.RbacGrant) -> list[str]:
+    """The verbs of ``rule`` that grant ``grant`` ([] when it does not); unknown lists grant nothing."""
+    groups = _groups(rule)
+    if "*" not in groups and grant.api_group not in groups:
+        return []
+    if not _covers_resource(_strings(rule.get("resources")), grant.resource):
+        return []
+    verbs = _strings(rule.get("verbs"))
+    if "*" in verbs:
+        return ["*"]
+    return [v for v in verbs if not grant.verbs or v in grant.verbs]
+
+
+ESCALATION_PATHS_RULE = Rule(
+    name="k8s-no-escalation-paths",
+    title="No RBAC privilege-escalation paths",
+    description="No rule of a Role or ClusterRole may open one of the privilege-escalation paths the "
+    "Kubernetes project lists (RBAC good practices): control of validating or mutating admission "
+    "webhooks, CertificateSigningRequest approval with a signer's approve, creating service account "
+    "tokens, any verb on nodes/proxy, creating PersistentVolumes (hostPath), modifying namespaces "
+    "(Pod Security Admission labels), pods/ephemeralcontainers. Every rule is checked, '*' included.",
+    category=CATEGORY,
+    severity="high",
+    enforcement="mandatory",
+    remediation="Remove the grant, or narrow it (resourceNames, read-only verbs). Components that need "
+    "such a path (an admission controller managing its own webhook, a CSR approver) belong in the "
+    "infra stack with an `allowedResources` entry naming them.",
+    references=(
+        "Kubernetes RBAC good practices",
+        *dict.fromkeys(peer for path in catalog.RBAC_ESCALATION_PATHS for peer in path.peers),
+    ),
+    config={**ALLOWED_RESOURCES},
+)
+
+
+def _escalation_paths(args: Any, report_violation: Callable[..., None]) -> None:
+    if not _is_role(args.resource_type):
+        return
+    cfg = settings(args, ESCALATION_PATHS_RULE.defaults())
+    if _allowed(args, cfg.get("allowedResources")):
+        return
+    cluster_role = (_kind(args.resource_type) or "").startswith("ClusterRole")
+    rules = list(_rules(args))
+    opened: dict[int, list[str]] = {}
+    for row in catalog.RBAC_ESCALATION_PATHS:
+        if row.cluster_scoped and not cluster_role:
+            continue  # a Role cannot grant a cluster-scoped resource
+        companions = all(any(granted_verbs(r, g) for _, r in rules) for g in row.together)
+        for index, rule in rules:
+            verbs = granted_verbs(rule, row.grant)
+            if verbs and companions:
+                group = f"{row.grant.api_group}/" if row.grant.api_group else ""
+                also = "".join(
+                    f" with {', '.join(g.verbs) or '*'} on {g.resource}" for g in row.together
+                )
+                opened.setdefault(index, []).append(
+                    f"{row.id}: {', '.join(verbs)} on {group}{row.grant.resource}{also} {row.reason} "
+                    f"({row.reference})"
+                )
+    for index, paths in opened.items():
+        report_violation(f"rules[{index}]: {'; '.join(paths)}.")
 
 
 def policies() -> list[Any]:
@@ -343,4 +421,5 @@ def policies() -> list[Any]:
         _role_policy(ESCALATION_RULE, _escalation),
         _role_policy(SECRETS_RULE, _secret_read),
         _role_policy(EXEC_RULE, _exec),
+        resource_policy(ESCALATION_PATHS_RULE, _escalation_paths),
     ]

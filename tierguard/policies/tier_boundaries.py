@@ -23,6 +23,7 @@ once, instead of one finding per resource.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -73,6 +74,41 @@ def _helm_database(props: Any, extra_charts: Iterable[str]) -> str | Any | None:
     return None
 
 
+def _bundled_database(props: Any, extra: Mapping[str, Any]) -> str | Any | None:
+    """What an application chart installs along (e.g. "MariaDB" for wordpress) unless its values turn
+    it off; None when the chart bundles nothing or every bundled store is off; UNKNOWN when that
+    hinges on a value unknown during preview."""
+    chart = p.get(props, "chart")
+    if not isinstance(chart, str) or not chart:
+        return None
+    name = _chart_name(chart)
+    stores = _bundled_stores(extra).get(name)
+    if not stores:
+        return None
+    installed, unknown = [], False
+    for path, off, label in stores:
+        value = p.get(props, ["values", *path])
+        if value is p.UNKNOWN:
+            unknown = True
+        elif value is None or value != off or type(value) is not type(off):
+            installed.append(f"{label} (unless `values.{'.'.join(path)}` is {json.dumps(off)})")
+    if installed:
+        return f"Helm chart {name} bundling {', '.join(installed)}"
+    return p.UNKNOWN if unknown else None
+
+
+def _bundled_stores(extra: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The catalog, plus the policy config's `extraBundledDatabaseCharts` ({chart: {path: off}})."""
+    if not extra:
+        return ds.HELM_BUNDLED_DATABASES
+    merged: dict[str, Any] = dict(ds.HELM_BUNDLED_DATABASES)
+    for chart, keys in extra.items():
+        merged[str(chart).lower()] = tuple(
+            (tuple(str(path).split(".")), off, "a bundled datastore") for path, off in keys.items()
+        )
+    return merged
+
+
 @lru_cache(maxsize=4096)
 def _builtin_datastore_kind(type_token: str) -> str | None:
     hit = p.first_match(type_token, ds.DATASTORE_TYPES) or p.first_match(type_token, ds.DATASTORE_PATTERNS)
@@ -101,7 +137,9 @@ def datastore_kind(type_token: str, props: Any, config: Mapping[str, Any]) -> st
         chart = _helm_database(props, config.get("extraDatabaseCharts") or [])
         if chart is p.UNKNOWN:
             return p.UNKNOWN
-        return f"Helm chart of a database ({chart})" if chart else None
+        if chart:
+            return f"Helm chart of a database ({chart})"
+        return _bundled_database(props, config.get("extraBundledDatabaseCharts") or {})
     return None
 
 
@@ -187,7 +225,8 @@ NO_DATASTORE_IN_APP_TIER = Rule(
     title="No datastore in an app-tier stack",
     description="Datastores (Cloud SQL, Spanner, Bigtable, Memorystore, Firestore, AlloyDB, BigQuery, "
     "GCS, Filestore, other clouds' databases, StatefulSets with volume claims, PVCs, Helm database "
-    "charts, database operator resources) belong in the infra tier, never in an app stack.",
+    "charts, application charts that bundle a database unless their values turn it off, database "
+    "operator resources) belong in the infra tier, never in an app stack.",
     category=CATEGORY,
     severity="critical",
     enforcement="mandatory",
@@ -214,6 +253,13 @@ NO_DATASTORE_IN_APP_TIER = Rule(
             "description": "More Helm chart names that install a database.",
             "items": {"type": "string"},
             "default": [],
+        },
+        "extraBundledDatabaseCharts": {
+            "type": "object",
+            "description": "More application charts that bundle a database: chart name -> {values path: "
+            "the value that turns the bundled store off}, e.g. {\"myapp\": {\"postgresql.enabled\": false}}.",
+            "additionalProperties": {"type": "object"},
+            "default": {},
         },
     },
 )
@@ -289,7 +335,7 @@ def validate_no_datastore(args: ResourceValidationArgs, report_violation: Report
     if kind is p.UNKNOWN:
         # Whether it is a datastore hinges on a value computed during the update: let the analyzer
         # report its "can't run during preview" note; `pulumi up` re-runs the policy with values known.
-        p.raise_if_unknown(args.props, [ds.STATEFULSET_CLAIMS_PATH, "chart"])
+        p.raise_if_unknown(args.props, [ds.STATEFULSET_CLAIMS_PATH, "chart", *_values_paths(args)])
         return
     if kind:
         report_violation(
@@ -307,6 +353,17 @@ def _crossing_message(args: ResourceValidationArgs, row: pl.Placement, resolutio
         f"Move it to {article} {wanted} stack, or classify the type with the `placement` config key if "
         "your architecture places it here."
     )
+
+
+def _values_paths(args: ResourceValidationArgs) -> list[list[str]]:
+    """The values keys the bundled-database catalog reads for this chart, for the "can't run during
+    preview" note."""
+    chart = p.get(args.props, "chart")
+    if not isinstance(chart, str):
+        return []
+    extra = (args.get_config() or {}).get("extraBundledDatabaseCharts") or {}
+    stores = _bundled_stores(extra).get(_chart_name(chart)) or ()
+    return [["values", *path] for path, _, _ in stores]
 
 
 def validate_in_its_tier(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
