@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: check test lint bench clean sdk-tokens
+.PHONY: check test lint bench fuzz clean sdk-tokens
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(STAMP)
 ## bench: the speed goals (issue 8); prints a table and writes benchmarks/results.json
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## fuzz: 10,000 mutated Pulumi CLI files through every reader, check and plan; prints the counts
+fuzz: $(STAMP)
+	$(BIN)/python -m benchmarks.fuzz --cases 10000
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

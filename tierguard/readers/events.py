@@ -22,6 +22,7 @@ from typing import Any
 
 from tierguard.model import InputError, Resource, Stack
 from tierguard.plan import Step
+from tierguard.readers import schema
 from tierguard.readers.export import resource_from_state
 from tierguard.readers.preview import build, normalise_diagnostic
 
@@ -82,6 +83,8 @@ def _details(meta: dict[str, Any]) -> dict[str, Any]:
 
 def read_events(events: list[dict[str, Any]], source: str) -> tuple[Stack, list[Step]]:
     """Parsed engine events (in file order) -> (new-state Stack, logical steps)."""
+    for index, event in enumerate(events):
+        schema.validate(event, "event", source, root=f"$[{index}]")
     raw: list[tuple[str, Resource | None, Resource | None, dict[str, Any]]] = []
     diagnostics: list[dict[str, Any]] = []
     config: dict[str, Any] = {}
@@ -134,5 +137,6 @@ def parse_lines(text: str, source: str) -> list[dict[str, Any]]:
             ) from None
         if not is_event(obj):
             raise InputError(source, f"engine-event stream: line {number} is not an engine event")
+        schema.validate(obj, "event", f"{source}:{number}")
         events.append(obj)
     return events

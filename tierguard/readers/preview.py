@@ -17,6 +17,7 @@ from typing import Any
 
 from tierguard.model import InputError, Resource, Stack
 from tierguard.plan import GONE_OPS, Step, fold_steps
+from tierguard.readers import schema
 from tierguard.readers.export import names_from_urns, resource_from_state, stack_tags
 
 # Ops of changeSummary that mean something will change (a summary with only these is "no changes").
@@ -78,6 +79,7 @@ def build(
 
 def read_preview(doc: dict[str, Any], source: str) -> tuple[Stack, list[Step]]:
     """A parsed ``pulumi preview --json`` document -> (new-state Stack, logical steps)."""
+    schema.validate(doc, "preview", source)
     raw_steps = doc.get("steps")
     summary = doc.get("changeSummary") if isinstance(doc.get("changeSummary"), dict) else {}
     diagnostics = [d for d in map(normalise_diagnostic, doc.get("diagnostics") or []) if d]
