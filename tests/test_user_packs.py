@@ -250,3 +250,15 @@ def test_aws_and_azure_flavoured_pack() -> None:
     assert {f.category for f in local if f.policy == "azure-storage-no-public-blob"} == {
         "deletion-protection"
     }
+
+
+def test_legacy_env_reproduces_the_retired_analyzer_route() -> None:
+    # launch_pack(legacy_env=True) still imitates `pulumi-analyzer-policy-python`, which set the
+    # stack's PULUMI_* variables; the default (RunPlugin) sets none -- the difference is visible
+    st = _semantics_stack()
+    evaluator = Evaluator([load_policy_pack(SEMANTICS)], PackConfig())
+    configured = evaluator.policy_configs(st)[0]
+    with launch_pack(SEMANTICS, project=PROJECT, stack="dev", config=st.config, legacy_env=True) as client:
+        seen = [d.message for d in analyze_over_grpc(client, st, configured) if d.policy == "runtime-seen"]
+    assert len(seen) == 1
+    assert "stack 'dev' project 'shop' config 'prod' env 'dev' dry-run True" in seen[0]

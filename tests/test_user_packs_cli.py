@@ -151,6 +151,14 @@ def test_policies_lists_my_pack(capsys) -> None:
     ]
     assert by["gcp-bucket-uniform-access"]["enforcementLevel"] == "mandatory"
     assert by["gcp-bucket-uniform-access"]["category"] == "gcp-python"
+    _, doc = _json(capsys, "policies", "--policy-pack", str(K8S))
+    levels = {p["name"]: p["enforcementLevel"] for p in doc["packs"][0]["policies"]}
+    # the default shown is the policy's level, else the pack's, with initial_config applied
+    assert levels == {
+        "k8s-no-privileged-containers": "mandatory",
+        "k8s-no-cluster-admin-binding": "mandatory",
+        "k8s-max-load-balancers": "advisory",
+    }
     assert main(["policies", "--policy-pack", str(K8S)]) == 0
     text = capsys.readouterr().out
     assert "k8s-max-load-balancers" in text and "Drop securityContext.privileged." in text

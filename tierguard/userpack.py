@@ -29,7 +29,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -256,16 +256,30 @@ def _pack_of(arguments: dict[str, Any], project: PackProject) -> Pack:
     pack_level = level.value if level is not None else "advisory"
     name = arguments["name"]
     policies = tuple(arguments["policies"])
+    initial = _normalised(arguments.get("initial_config"))
     for policy in policies:
-        register_rule(policy, foreign_rule(policy, name, pack_level))
+        rule = foreign_rule(policy, name, pack_level)
+        default = _initial_level(initial, policy.name, rule.enforcement)
+        register_rule(policy, replace(rule, enforcement=default))
     return Pack(
         name=name,
         description=arguments.get("description") or project.description or "",
         policies=policies,
         enforcement_level=pack_level,
-        initial_config=_normalised(arguments.get("initial_config")),
+        initial_config=initial,
         source=str(project.directory),
     )
+
+
+def _initial_level(initial: dict[str, Any], name: str, level: str) -> str:
+    """A policy's default level once the pack's ``initial_config`` applies (``all``, then its own),
+    what ``tierguard policies`` shows as its default."""
+    for key in ("all", name):
+        entry = initial.get(key)
+        value = entry.get("enforcementLevel") if isinstance(entry, dict) else entry
+        if isinstance(value, str) and value:
+            level = value
+    return level
 
 
 # -- in its own virtualenv, over the analyzer protocol ----------------------------------------------
@@ -376,8 +390,8 @@ class AnalyzerRunner:
 
     def evaluate(self, pack: Pack, stack: Stack, configured: dict[str, Any], result: Result) -> None:
         client = self.client
+        client.configure_stack(stack)  # the engine sends ConfigureStack first, then Configure
         client.configure(configured)
-        client.configure_stack(stack)
         client.providers = {r.urn: r for r in stack.resources if r.is_provider}
         remediating = any(c.enforcement_level == "remediate" for c in configured.values())
         by_urn = stack.by_urn()
