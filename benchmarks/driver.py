@@ -53,7 +53,7 @@ def _install() -> None:
     original_render = report.render
     seen: set[int] = set()
 
-    def render(fmt: str, results: Any) -> str:
+    def render(fmt: str, results: Any, **options: Any) -> str:
         results = list(results)
         for r in results:
             if id(r) in seen:
@@ -67,7 +67,7 @@ def _install() -> None:
             _counts["blocking"] += sum(1 for f in r.findings if f.blocking)
         started = time.perf_counter()
         try:
-            return original_render(fmt, results)
+            return original_render(fmt, results, **options)
         finally:
             _phases["report"] = _phases.get("report", 0.0) + time.perf_counter() - started
 

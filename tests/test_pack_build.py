@@ -21,6 +21,7 @@ import yaml
 from tierguard import packbuild
 from tierguard.analyzer_host import launch_pack
 from tierguard.cli import main
+from tierguard.exemptions import CONFIG_PROPERTIES
 from tierguard.model import InputError
 from tierguard.packs import PACK_MODULES, load_pack
 from tierguard.policies.base import rule_of
@@ -87,8 +88,8 @@ def test_built_pack_lists_its_policies_over_grpc_from_a_fresh_environment(
         rule = rule_of(policy)
         assert served.tags == [rule.category]
         assert served.displayName == rule.title
-        if rule.config:
-            assert set(served.configSchema.properties) == set(rule.config)
+        # every policy's schema also takes the exemption keys, so the CLI validates them
+        assert set(served.configSchema.properties) == set(rule.config) | set(CONFIG_PROPERTIES)
 
 
 def test_vendored_modules_are_the_import_closure_of_the_pack() -> None:

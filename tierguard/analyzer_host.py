@@ -6,8 +6,9 @@ PulumiPolicy.yaml names one), with the CLI's own environment and NO ``PULUMI_PRO
 ``PULUMI_STACK``, ``PULUMI_DRY_RUN`` or ``PULUMI_CONFIG`` (pkg/resource/plugin/analyzer_plugin.go,
 ``NewPolicyAnalyzer``; the retired ``pulumi-analyzer-policy-python`` route set them: ``legacy_env``).
 It reads the port from the first line of the pack's standard output, then calls
-``GetAnalyzerInfo``, ``Configure``, ``ConfigureStack``, and for every resource -- the root stack
-included -- ``Remediate`` and ``Analyze``, and finally ``AnalyzeStack`` (see
+``ConfigureStack`` (the stack's whole config and its secret keys, sent as soon as the pack is up),
+``GetAnalyzerInfo``, ``Configure``, and for every resource -- the root stack included --
+``Remediate`` and ``Analyze``, and finally ``AnalyzeStack`` (see
 :mod:`tierguard.analyzer_view` for what it strips). This module does the same, so tests (and
 benchmarks) can compare the in-process evaluator with the real pulumi-policy server, check a built
 pack runs, and run a user's pack that lives in its own virtualenv.
@@ -262,9 +263,11 @@ def analyze_over_grpc(
     stack: Stack,
     configured: dict[str, PolicyConfig],
 ) -> list[Diagnostic]:
-    """The CLI's sequence for one pack over one stack: configure, remediate+analyze each, analyze stack."""
-    client.configure(configured)
+    """The CLI's sequence for one pack over one stack: ConfigureStack (the CLI sends it as soon as the
+    pack is up, before GetAnalyzerInfo), Configure, Remediate+Analyze each resource, AnalyzeStack.
+    ``configured`` is what the CLI sends (``PackConfig.as_sent``: ``all`` is an entry of its own)."""
     client.configure_stack(stack)
+    client.configure(configured)
     resources = stack.resources  # the root stack included, as the engine analyzes it
     client.providers = {r.urn: r for r in resources if r.is_provider}
     remediating = any(c.enforcement_level == "remediate" for c in configured.values())

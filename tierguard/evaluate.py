@@ -48,11 +48,12 @@ from pulumi_policy.deserialize import deserialize_properties, serialize_properti
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from tierguard import wire
+from tierguard import stackcontext, wire
 from tierguard.analyzer_view import analyzer_props, provider_urn, stack_property_dependencies
-from tierguard.model import Finding, Location, Remediation, Resource, Result, Stack
+from tierguard.exemptions import Exemption, ExemptionError, stale_text
+from tierguard.model import Exempted, Finding, InputError, Location, Remediation, Resource, Result, Stack
 from tierguard.packconfig import PackConfig, PolicyConfig
-from tierguard.policies.base import Pack, rule_of
+from tierguard.policies.base import Pack, honours_exemptions, rule_of
 
 # pulumi-policy's server always reports this version; the CLI uses PulumiPolicy.yaml's for display.
 PACK_VERSION = "0.0.1"
@@ -205,6 +206,26 @@ class _PolicyRun:
             )
         )
 
+    def exempted(self, message: str, urn: str | None, exemption: Exemption, detail: str | None) -> None:
+        """The rule layer's hook for a finding an exemption covers (see ``honouring_exemptions``):
+        kept apart from the findings, with the advisory message the CLI would show."""
+        target = self.res if self.res is not None else self.by_urn.get(urn or "")
+        finding = Finding(
+            policy=self.policy.name,
+            pack=self.pack.name,
+            category=self.rule.category,
+            severity=self.rule.severity,
+            enforcement_level=self.level,
+            message=self.policy.description + (f"\n{detail}" if detail else ""),
+            urn=target.urn if target else (urn or ""),
+            type=target.type if target else "",
+            location=(target.location if target and target.location else self.fallback),
+            stack=self.stack.label,
+        )
+        self.result.exempted.append(
+            Exempted(finding, exemption, self.policy.description + (f"\n{message}" if message else ""))
+        )
+
     def check(self, args: Any, res: Resource | None) -> None:
         self.res = res
         urn = res.urn if res is not None else ""
@@ -307,9 +328,64 @@ class Evaluator:
         return prepared
 
     def evaluate(self, stack: Stack) -> Result:
+        per_pack = self.policy_configs(stack)
+        self._configure_exemptions(stack, {k: v for c in per_pack for k, v in c.items()})
+        try:
+            return self._evaluate(stack, per_pack)
+        finally:
+            stackcontext.reset()
+
+    def _configure_exemptions(self, stack: Stack, configured: dict[str, PolicyConfig]) -> None:
+        """Fill the stack context the packs' policies read, as ConfigureStack and Configure do
+        under the CLI, and refuse a malformed exemption before any work (exit 2)."""
+        stackcontext.reset()
+        stackcontext.configure_stack(
+            project=stack.project,
+            stack=stack.stack,
+            organization="organization",
+            dry_run=stack.dry_run,
+            tags=stack.tags,
+            config=stack.config,
+            secret_keys=stack.config_secret_keys,
+            stack_file=stack.config_file,
+        )
+        policy_config: dict[str, Any] = {n: c.properties for n, c in configured.items()}
+        everywhere = self.config.entries.get("all")
+        if isinstance(everywhere, dict):
+            policy_config["all"] = {k: v for k, v in everywhere.items() if k != "enforcementLevel"}
+        stackcontext.configure_policies(policy_config, self.config.source)
+        try:
+            stackcontext.exemptions()
+        except ExemptionError as exc:
+            stackcontext.reset()
+            raise InputError(exc.file or stack.source, f"{exc.where}: {exc.problem}") from None
+
+    def _stale_exemptions(self, prepared: _Prepared, result: Result) -> None:
+        """Per pack, as each pack does under the CLI: exemptions of its enabled policies that
+        decided none of their findings become an advisory note on the first such policy."""
+        runs = [*prepared.validating, *prepared.stack_level]
+        for pack in self.packs:
+            by_name = {r.policy.name: r for r in runs if r.pack is pack and honours_exemptions(r.policy)}
+            for name, ex in stackcontext.stale(by_name):
+                run = by_name[name]
+                result.findings.append(
+                    Finding(
+                        policy=name,
+                        pack=pack.name,
+                        category=run.rule.category,
+                        severity=run.rule.severity,
+                        enforcement_level="advisory",
+                        message=f"{run.policy.description}\n{stale_text(ex, pack.name)}",
+                        location=run.fallback,
+                        stack=run.stack.label,
+                        kind="note",
+                    )
+                )
+
+    def _evaluate(self, stack: Stack, per_pack: list[dict[str, PolicyConfig]]) -> Result:
         started = time.perf_counter()
         result = Result(stack=stack, packs=[p.name for p in self.packs])
-        configs = list(zip(self.packs, self.policy_configs(stack), strict=True))
+        configs = list(zip(self.packs, per_pack, strict=True))
         prepared = self._prepare([(p, c) for p, c in configs if p.runner is None], stack, result)
         configure_runtime(stack)
         secrets = {stack.config[k] for k in stack.config_secret_keys if stack.config.get(k)}
@@ -339,9 +415,18 @@ class Evaluator:
         for pack, configured in configs:
             if pack.runner is not None:  # a pack served from its own virtualenv
                 pack.runner.evaluate(pack, stack, configured, result)
+        self._stale_exemptions(prepared, result)
 
         if secrets:
             result.findings = [replace(f, message=wire.redact(f.message, secrets)) for f in result.findings]
+            result.exempted = [
+                replace(
+                    e,
+                    finding=replace(e.finding, message=wire.redact(e.finding.message, secrets)),
+                    advisory_message=wire.redact(e.advisory_message, secrets),
+                )
+                for e in result.exempted
+            ]
         result.timings["evaluate"] = time.perf_counter() - started
         return result
 

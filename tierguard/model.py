@@ -108,6 +108,8 @@ class Stack:
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
     # The Pulumi.yaml of a program stack, used as the fallback location in reports.
     project_file: str | None = None
+    # The stack's own config file (Pulumi.<stack>.yaml) when known: exemptions name it.
+    config_file: str | None = None
     # Stack outputs (`pulumi.export`) in wire form, when the input carries them (offline runs).
     outputs: dict[str, Any] = field(default_factory=dict)
     # What the reader assumed on the user's behalf (e.g. a project without stack files checked as
@@ -162,6 +164,21 @@ class Finding:
         return out
 
 
+@dataclass(frozen=True)
+class Exempted:
+    """A finding an exemption in force covers: not a violation, but never out of sight."""
+
+    # the finding as it would have been reported (its own enforcement level and message)
+    finding: Finding
+    # the tierguard.exemptions.Exemption that covers it
+    exemption: Any
+    # what the Pulumi CLI shows for it: an advisory diagnostic with this message
+    advisory_message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.finding.to_json(), "exemption": self.exemption.to_json()}
+
+
 @dataclass
 class Remediation:
     """A property rewrite a ``remediate`` policy proposes (what ``pulumi up`` would apply)."""
@@ -187,6 +204,8 @@ class Result:
     packs: list[str] = field(default_factory=list)
     # Wall-clock seconds spent per phase (capture, evaluate, ...), for benchmarks and --timings.
     timings: dict[str, float] = field(default_factory=dict)
+    # Findings covered by an exemption in force (not violations; reports list them apart).
+    exempted: list[Exempted] = field(default_factory=list)
 
     @property
     def blocked(self) -> bool:

@@ -33,8 +33,9 @@ POLICYPACKS = CHECKOUT / "policypacks"
 RUNTIME_DISTRIBUTIONS = ("pulumi", "pulumi-policy")
 RUNTIME_IMPORTS = frozenset({"pulumi", "pulumi_policy"})
 # PyYAML is a requirement of the pulumi SDK itself (the aws-auth ConfigMap rule reads YAML), so every
-# environment that can run a pack has it.
-ALLOWED_TOP_LEVEL = RUNTIME_IMPORTS | {"__future__", "yaml"}
+# environment that can run a pack has it; so are grpc and google.protobuf (grpcio, protobuf), which
+# the pack's server (tierguard.serve) uses directly.
+ALLOWED_TOP_LEVEL = RUNTIME_IMPORTS | {"__future__", "yaml", "grpc", "google"}
 # Fallback when neither pyproject.toml nor installed metadata says (kept equal to pyproject.toml).
 DEFAULT_REQUIREMENTS = {"pulumi": "pulumi>=3.150,<4", "pulumi-policy": "pulumi-policy>=1.13,<2"}
 # Parts of tierguard that a pack must never need: they pull in the provider SDKs or the CLI.

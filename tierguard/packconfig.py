@@ -67,6 +67,14 @@ class PackConfig:
         if unknown:
             raise InputError(self.source, f"no policy named {unknown[0]!r} in the packs being run")
         given = {k: self._entry(k, v) for k, v in self.entries.items()}
+        everywhere = given.get("all")
+        if everywhere is not None and not everywhere.enforcement_level and everywhere.properties:
+            # the CLI passes `all` on to the pack as its own entry and refuses one without a level
+            raise InputError(
+                self.source,
+                "all: settings under `all` need an `enforcementLevel` beside them "
+                '(the Pulumi CLI refuses them otherwise: invalid enforcement level "")',
+            )
         out: dict[str, PolicyConfig] = {}
         errors: list[str] = []
         for pack in packs:
@@ -90,6 +98,21 @@ class PackConfig:
         if not isinstance(value, str):
             raise InputError(self.source, f"{key}: {value!r} is not a level or an object")
         return PolicyConfig(self._level(key, value) or "", {})
+
+    def as_sent(self, packs: Iterable[Pack]) -> dict[str, PolicyConfig]:
+        """What the CLI's ``Configure`` sends a pack: every policy's reconciled config, plus ``all``
+        as an entry of its own (the CLI's ``applyConfig`` keeps it, properties included)."""
+        out = self.reconcile(packs)
+        everywhere = self.entries.get("all")
+        level = self._level("all", everywhere)
+        if level is not None:
+            props = (
+                {k: v for k, v in everywhere.items() if k != "enforcementLevel"}
+                if isinstance(everywhere, dict)
+                else {}
+            )
+            out = {**out, "all": PolicyConfig(level, props)}
+        return out
 
     def _level(self, key: str, value: Any) -> str | None:
         if isinstance(value, dict):

@@ -43,7 +43,8 @@ def default_paths() -> list[Path]:
 @pack_options
 @report_options
 def check(
-    paths, stack, tier, pack_config, policy_packs, packs, references, mocks_file, formats, outputs
+    paths, stack, tier, pack_config, policy_packs, packs, references, mocks_file, formats, outputs,
+    show_exempted,
 ) -> int:
     """Check Pulumi programs (directories), preview JSON or stack exports against the packs.
 
@@ -64,4 +65,4 @@ def check(
         if run is not None:
             result.timings["capture"] = run.seconds
         results.append(result)
-    return emit(results, formats, outputs)
+    return emit(results, formats, outputs, show_exempted)

@@ -18,7 +18,13 @@ from tierguard.report import FORMATS, exit_code, render
 
 def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``--format`` and ``--output``, repeatable and paired by position (the i-th output file gets the
-    i-th format; formats without a file go to standard output)."""
+    i-th format; formats without a file go to standard output), and ``--show-exempted``."""
+    fn = click.option(
+        "--show-exempted",
+        "show_exempted",
+        is_flag=True,
+        help="Text report: list the findings exemptions cover (JSON, SARIF, JUnit, Markdown always do).",
+    )(fn)
     fn = click.option(
         "--output",
         "-o",
@@ -126,7 +132,12 @@ def selected_packs(
     return packs, shared, paired
 
 
-def emit(results: Sequence[Result], formats: Sequence[str], outputs: Sequence[str]) -> int:
+def emit(
+    results: Sequence[Result],
+    formats: Sequence[str],
+    outputs: Sequence[str],
+    show_exempted: bool = False,
+) -> int:
     """Render every requested report, write files, print the rest; return the exit code."""
     formats = list(formats) or ["text"]
     if len(outputs) > len(formats):
@@ -136,13 +147,13 @@ def emit(results: Sequence[Result], formats: Sequence[str], outputs: Sequence[st
         raise InputError(None, "only one --format can go to standard output; give the others an --output")
     for fmt, out in zip(formats, outputs, strict=False):
         path = Path(out)
-        text = render(fmt, results)
+        text = render(fmt, results, show_exempted=show_exempted)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise InputError(str(path), f"cannot write report: {exc.strerror}") from None
     for fmt in to_stdout:
-        sys.stdout.write(render(fmt, results))
+        sys.stdout.write(render(fmt, results, show_exempted=show_exempted))
     sys.stdout.flush()
     return exit_code(results)

@@ -37,7 +37,8 @@ from tierguard.model import TIERS, InputError
 @pack_options
 @report_options
 def plan(
-    file, tier, stack_name, plan_config, pack_config, policy_packs, packs, plan_only, formats, outputs
+    file, tier, stack_name, plan_config, pack_config, policy_packs, packs, plan_only, formats, outputs,
+    show_exempted,
 ) -> int:
     """Judge a `pulumi preview --json` document or engine-event log (FILE, or - for standard input).
 
@@ -88,4 +89,4 @@ def plan(
     summary["packs"] = [p.name for p in selected]
     result.plan = summary
     result.timings.update({"read": read_seconds, "plan": plan_seconds})
-    return emit([result], formats, outputs)
+    return emit([result], formats, outputs, show_exempted)

@@ -22,6 +22,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from tierguard import stackcontext
+from tierguard.exemptions import CONFIG_PROPERTIES, exempted_text, expired_text
 from tierguard.model import CATEGORIES
 
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -88,9 +90,10 @@ def _common(rule: Rule) -> dict[str, Any]:
         "name": rule.name,
         "description": rule.description,
         "enforcement_level": EnforcementLevel(rule.enforcement),
-        "config_schema": PolicyConfigSchema(properties={k: dict(v) for k, v in rule.config.items()})
-        if rule.config
-        else None,
+        # every policy takes `exemptions` (and `maxExemptionDays`), so the CLI accepts and checks them
+        "config_schema": PolicyConfigSchema(
+            properties={**{k: dict(v) for k, v in rule.config.items()}, **CONFIG_PROPERTIES}
+        ),
         "display_name": rule.title,
         "severity": Severity(rule.severity),
         "framework": _framework(rule),
@@ -99,20 +102,80 @@ def _common(rule: Rule) -> dict[str, Any]:
     }
 
 
+def honouring_exemptions(name: str, validate: Callable[..., Any]) -> Callable[..., Any]:
+    """``validate`` with its ``report_violation`` wrapped: a finding covered by an exemption in force
+    goes to the callback's ``exempted`` hook (an advisory under the CLI, a separate list in tierguard's
+    reports); one whose exemption has expired is reported as usual, naming the exemption and date.
+
+    This is the one place exemptions are applied, so the served pack and the in-process evaluator
+    decide alike. A callback without the hook (a stock pulumi-policy server) gets the finding
+    reported as a violation: an exemption nobody can show is not honoured.
+    """
+
+    def validate_with_exemptions(args: Any, report_violation: Callable[..., Any]) -> Any:
+        book = stackcontext.exemptions()
+        if not book.for_policy(name):
+            return validate(args, report_violation)
+        own = getattr(args, "urn", "") or ""
+
+        def report(message: str | None = None, urn: str | None = None) -> None:
+            ex = book.decide(name, urn or own)
+            if ex is None:
+                report_violation(message, urn)
+                return
+            stackcontext.record(ex, name)
+            hook = getattr(report_violation, "exempted", None)
+            if ex.expired() or hook is None:
+                report_violation(expired_text(ex, message or "") if ex.expired() else message, urn)
+                return
+            hook(exempted_text(ex, message or ""), urn, ex, message)
+
+        return validate(args, report)
+
+    return validate_with_exemptions
+
+
+_HONOURING: set[int] = set()
+
+
+def honours_exemptions(policy: Any) -> bool:
+    """Whether ``policy`` was built here (its findings go through :func:`honouring_exemptions`);
+    a user's own pack's policies do not, so its exemptions are never claimed for them."""
+    return id(policy) in _HONOURING
+
+
+def _remediate_unless_exempted(name: str, remediate: Callable[..., Any]) -> Callable[..., Any]:
+    """An exempted resource is left as written: its remediation does not run."""
+
+    def remediate_with_exemptions(args: Any) -> Any:
+        ex = stackcontext.exemptions().decide(name, getattr(args, "urn", "") or "")
+        if ex is not None and not ex.expired():
+            return None
+        return remediate(args)
+
+    return remediate_with_exemptions
+
+
 def resource_policy(
     rule: Rule,
     validate: Callable[..., Any],
     remediate: Callable[..., Any] | None = None,
 ) -> ResourceValidationPolicy:
     """A ``ResourceValidationPolicy`` for ``rule``; ``remediate`` makes it fixable at ``pulumi up``."""
-    policy = ResourceValidationPolicy(validate=validate, remediate=remediate, **_common(rule))
+    policy = ResourceValidationPolicy(
+        validate=honouring_exemptions(rule.name, validate),
+        remediate=_remediate_unless_exempted(rule.name, remediate) if remediate else None,
+        **_common(rule),
+    )
     _RULES[id(policy)] = rule
+    _HONOURING.add(id(policy))
     return policy
 
 
 def stack_policy(rule: Rule, validate: Callable[..., Any]) -> StackValidationPolicy:
-    policy = StackValidationPolicy(validate=validate, **_common(rule))
+    policy = StackValidationPolicy(validate=honouring_exemptions(rule.name, validate), **_common(rule))
     _RULES[id(policy)] = rule
+    _HONOURING.add(id(policy))
     return policy
 
 

@@ -13,6 +13,7 @@ the logical :class:`~tierguard.plan.Step` list for the plan rules, which also se
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tierguard.model import InputError, Resource, Stack
@@ -33,6 +34,15 @@ def normalise_diagnostic(diag: dict[str, Any]) -> dict[str, Any] | None:
     if not message or severity == "debug" or diag.get("ephemeral"):
         return None
     return {"urn": diag.get("urn") or "", "severity": severity, "message": message}
+
+
+def _config_text(value: Any) -> str:
+    """A config value as the engine hands it to a pack: text, structured values as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
 
 
 def build(
@@ -61,7 +71,7 @@ def build(
         if step.op not in GONE_OPS and step.new is not None:
             resources.append(step.new)
     project, stack_name = names_from_urns([s.urn for s in steps])
-    flat_config = {str(k): v if isinstance(v, str) else str(v) for k, v in (config or {}).items()}
+    flat_config = {str(k): _config_text(v) for k, v in (config or {}).items()}
     stack = Stack(
         project=project,
         stack=stack_name,
@@ -72,6 +82,7 @@ def build(
         config=flat_config,
         config_secret_keys=[k for k, v in flat_config.items() if v == "[secret]"],
         dry_run=True,
+        config_file=source,
         diagnostics=diagnostics,
     )
     return stack, steps

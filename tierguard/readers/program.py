@@ -89,7 +89,8 @@ def _config_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    return json.dumps(value)
+    # YAML reads an unquoted 2026-12-31 as a date: pass it on as the ISO text it was written as
+    return json.dumps(value, default=str)
 
 
 def _hide_secure(value: Any) -> tuple[Any, bool]:
@@ -582,6 +583,7 @@ def read_program(
             config_secret_keys=list(run.secret_keys),
             dry_run=True,
             project_file=str(project.file),
+            config_file=str(project.stack_file(name)),
             outputs=dict(run.outputs),
             notes=list(notes),
         )

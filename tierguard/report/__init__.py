@@ -20,9 +20,12 @@ FORMATS: dict[str, str] = {
 }
 
 
-def render(fmt: str, results: Sequence[Result]) -> str:
+def render(fmt: str, results: Sequence[Result], show_exempted: bool = False) -> str:
     module, _, attr = FORMATS[fmt].partition(":")
-    return getattr(importlib.import_module(module), attr)(list(results))
+    fn = getattr(importlib.import_module(module), attr)
+    if show_exempted and fmt == "text":
+        return fn(list(results), show_exempted=True)
+    return fn(list(results))
 
 
 def exit_code(results: Sequence[Result]) -> int:

@@ -28,6 +28,7 @@ def document(results: list[Result]) -> dict[str, Any]:
             "blocked": r.blocked,
             "mandatory": sum(1 for f in r.findings if f.blocking),
             "advisory": sum(1 for f in r.findings if f.enforcement_level == "advisory" and f.kind != "note"),
+            "exempted": len(r.exempted),
         }
         if r.stack.notes:
             entry["notes"] = list(r.stack.notes)
@@ -46,6 +47,8 @@ def document(results: list[Result]) -> dict[str, Any]:
         "resources": sum(s["resources"] for s in stacks),
         "violations": violations,
         "notes": notes,
+        # findings an exemption in force covers: the finding as it would have been, plus the exemption
+        "exempted": [e.to_json() for r in results for e in r.exempted],
         "stacks": stacks,
     }
 

@@ -36,7 +36,24 @@ def _level(f: Finding) -> str:
     return f"[{style}]{level}[/{style}]" if style else level
 
 
-def render(results: list[Result], width: int | None = None) -> str:
+def _exempted_table(r: Result) -> Table:
+    table = Table(show_lines=False, expand=False, pad_edge=False, title="exempted", title_justify="left")
+    for col in ("policy", "resource", "until", "approved by", "reason", "exemption"):
+        table.add_column(col, overflow="fold")
+    for e in sorted(r.exempted, key=lambda e: (e.finding.policy, e.finding.urn)):
+        ex = e.exemption
+        table.add_row(
+            e.finding.policy,
+            _resource_label(e.finding),
+            f"{ex.expires.isoformat()} ({ex.days_left()} d)",
+            escape(ex.shown(ex.approved_by) or ""),
+            escape(ex.shown_reason),
+            escape(ex.where),
+        )
+    return table
+
+
+def render(results: list[Result], width: int | None = None, show_exempted: bool = False) -> str:
     buf = io.StringIO()
     console = Console(file=buf, width=width or 160, force_terminal=False, color_system=None, highlight=False)
     for r in results:
@@ -48,6 +65,8 @@ def render(results: list[Result], width: int | None = None) -> str:
             from tierguard.plan.summary import summary_text
 
             console.print(summary_text(r.plan), markup=False)
+        if show_exempted and r.exempted:
+            console.print(_exempted_table(r))
         if not r.findings:
             console.print("  no findings\n")
             continue
@@ -91,6 +110,9 @@ def summary_line(results: list[Result]) -> str:
     resources = sum(1 for r in results for x in r.stack.resources if not x.is_stack)
     verdict = "FAILED" if any(r.blocked for r in results) else "passed"
     extra = f", {notes} preview notes" if notes else ""
+    exempted = sum(len(r.exempted) for r in results)
+    if exempted:
+        extra += f", {exempted} exempted"
     return (
         f"tierguard: {verdict} — {len(results)} stack(s), {resources} resources: "
         f"{mandatory} mandatory, {advisory} advisory{extra}"
