@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "policies": "tierguard.commands.policies:policies",
     "pack": "tierguard.commands.pack:pack",
     "config": "tierguard.commands.config:config",
+    "exemptions": "tierguard.commands.exemptions:exemptions",
 }
 
 

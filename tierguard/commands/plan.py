@@ -49,7 +49,7 @@ def plan(
     from tierguard.evaluate import Evaluator
     from tierguard.packconfig import PackConfig
     from tierguard.plan.config import PlanConfig
-    from tierguard.plan.rules import evaluate_plan
+    from tierguard.plan.rules import evaluate_plan, plan_exemptions
     from tierguard.readers.detect import read_plan
 
     if file is None:
@@ -78,12 +78,20 @@ def plan(
     if settings.tier in TIERS and settings.tier_source in ("--tier", "plan config stacks entry"):
         stack.tier = settings.tier  # the packs' tier-aware policies follow an explicit choice
 
+    # the plan rules' exemptions: the stack config's and those under the policy config's `all`
+    central = pack_cfg
+    if plan_only:
+        central = PackConfig.load(pack_config[0]) if pack_config else PackConfig()
+    exemptions = plan_exemptions(stack, central.entries.get("all"), central.source)
+
     started = time.perf_counter()
-    plan_findings, summary = evaluate_plan(stack, steps, settings)
+    plan_findings, summary = evaluate_plan(stack, steps, settings, exemptions)
+    plan_findings += exemptions.stale(stack, [p.name for pack in selected for p in pack.policies])
     plan_seconds = time.perf_counter() - started
 
     result = Evaluator(selected, pack_cfg, paired).evaluate(stack)
     result.findings = plan_findings + result.findings
+    result.exempted = exemptions.exempted + result.exempted
     summary["blocked"] = result.blocked
     summary["blockedBy"] = sorted({f.policy for f in result.findings if f.blocking})
     summary["packs"] = [p.name for p in selected]

@@ -8,9 +8,20 @@ Messages name resources, types and property *names* only, never values (which ma
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tierguard.model import Finding, Location, Stack
+from tierguard.exemptions import (
+    Exemption,
+    ExemptionError,
+    Exemptions,
+    build,
+    exempted_text,
+    expired_text,
+    stale_text,
+)
+from tierguard.model import Exempted, Finding, InputError, Location, Stack
 from tierguard.plan import CHANGE_OPS, Step
 from tierguard.plan.config import PlanSettings
 from tierguard.plan.kinds import is_iam, is_storage
@@ -64,6 +75,66 @@ def _finding(
     )
 
 
+@dataclass
+class PlanExemptions:
+    """The exemptions the plan rules honour (stack config and the policy config's ``all``): an
+    approved delete or replace of one protected resource passes until its date, and a step an
+    exemption names is left out of the op limits it names; everything else is still judged."""
+
+    book: Exemptions = field(default_factory=Exemptions)
+    exempted: list[Exempted] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+
+    def judge(self, finding: Finding) -> Finding | None:
+        """The finding to report, or None when an exemption in force covers it."""
+        ex = self.book.decide(finding.policy, finding.urn)
+        if ex is None:
+            return finding
+        self.used.add(ex.where)
+        if ex.expired():
+            return replace(finding, message=expired_text(ex, finding.message))
+        description, _, detail = finding.message.partition("\n")
+        self.exempted.append(Exempted(finding, ex, f"{description}\n{exempted_text(ex, detail)}"))
+        return None
+
+    def spares(self, policy: str, step: Step) -> Exemption | None:
+        """An exemption in force naming this step's resource (not merely ``*``) for ``policy``."""
+        ex = self.book.decide(policy, step.urn)
+        if ex is None or ex.expired() or ex.resource == "*":
+            return None
+        return ex
+
+    def stale(self, stack: Stack, pack_policies: Iterable[str]) -> list[Finding]:
+        """Notes for exemptions of plan rules (and of no pack policy) that decided nothing."""
+        pack_policies = set(pack_policies)
+        out = []
+        for ex in self.book.all():
+            if ex.where in self.used or any(ex.matches_policy(p) for p in pack_policies):
+                continue
+            claimed = [name for name in RULES if ex.matches_policy(name)]
+            if claimed:
+                out.append(_finding(claimed[0], stack, stale_text(ex, PACK), "advisory", kind="note"))
+        return out
+
+
+def plan_exemptions(stack: Stack, everywhere: Any, policy_file: str | None) -> PlanExemptions:
+    """The plan's exemptions: the stack config's, and those under the policy config's ``all``
+    (``everywhere``, that entry); a malformed one is bad input naming the file and the entry."""
+    entry = everywhere if isinstance(everywhere, dict) else {}
+    props = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+    try:
+        book = build(
+            stack_config=stack.config,
+            secret_keys=stack.config_secret_keys,
+            policy_config={"all": props},
+            stack_file=stack.config_file,
+            policy_file=policy_file,
+        )
+    except ExemptionError as exc:
+        raise InputError(exc.file or stack.source, f"{exc.where}: {exc.problem}") from None
+    return PlanExemptions(book)
+
+
 def type_weight(step: Step, settings: PlanSettings) -> float:
     if step.type in settings.type_weights:
         return settings.type_weights[step.type]
@@ -108,9 +179,14 @@ def forcing_text(step: Step) -> str:
 
 
 def evaluate_plan(
-    stack: Stack, steps: list[Step], settings: PlanSettings
+    stack: Stack,
+    steps: list[Step],
+    settings: PlanSettings,
+    exemptions: PlanExemptions | None = None,
 ) -> tuple[list[Finding], dict[str, Any]]:
-    """Findings of the plan rules and the JSON-ready plan summary (``Result.plan``)."""
+    """Findings of the plan rules and the JSON-ready plan summary (``Result.plan``); findings an
+    exemption covers go to ``exemptions.exempted`` instead."""
+    exemptions = exemptions or PlanExemptions()
     findings: list[Finding] = []
     counted = [s for s in steps if s.counted]
     changed = [s for s in counted if s.op in CHANGE_OPS]
@@ -135,29 +211,40 @@ def evaluate_plan(
                     "Keep it (revert the change, or add an alias), "
                     "or destroy it deliberately in a change of its own."
                 )
-                findings.append(
+                judged = exemptions.judge(
                     _finding("plan-protected-destroy", stack, detail, settings.protected_destroy, step)
                 )
+                if judged is None:
+                    entry["exempted"] = True
+                else:
+                    findings.append(judged)
             # risky order: guarded destroys first, then IAM, then other destroys
             risky.append((0 if reasons else 1 if is_iam(step.type) else 2, entry))
         if is_iam(step.type):
             iam.append(entry if entry is not None else _entry(step, weight, []))
 
     n_changed = len(changed)
-    _limit(
-        findings,
-        stack,
-        settings,
-        "plan-max-changes",
-        n_changed,
-        settings.max_changes,
-        "changed resources",
-        _ops_text(counts),
-    )
-    _limit(findings, stack, settings, "plan-max-deletes", counts["delete"], settings.max_deletes, "deletes")
-    _limit(
-        findings, stack, settings, "plan-max-replaces", counts["replace"], settings.max_replaces, "replaces"
-    )
+    for policy, ops, limit, what in (
+        ("plan-max-changes", CHANGE_OPS, settings.max_changes, "changed resources"),
+        ("plan-max-deletes", ("delete",), settings.max_deletes, "deletes"),
+        ("plan-max-replaces", ("replace",), settings.max_replaces, "replaces"),
+    ):
+        mine = [s for s in changed if s.op in ops]
+        spared = [(s, ex) for s in mine if (ex := exemptions.spares(policy, s)) is not None]
+        breakdown = _ops_text(counts) if policy == "plan-max-changes" else ""
+        over = _limit([], stack, settings, policy, len(mine), limit, what, breakdown)
+        counted_now = _limit([], stack, settings, policy, len(mine) - len(spared), limit, what, breakdown)
+        for _, ex in spared:
+            exemptions.used.add(ex.where)
+        if counted_now:
+            judged = exemptions.judge(counted_now[0])
+            if judged is not None:
+                findings.append(judged)
+        elif over and spared:
+            # the approved steps are what bring the plan within the limit
+            description, _, detail = over[0].message.partition("\n")
+            ex = spared[0][1]
+            exemptions.exempted.append(Exempted(over[0], ex, f"{description}\n{exempted_text(ex, detail)}"))
     score_text = f"{score:g}"
     if settings.block_score is not None and score >= settings.block_score:
         findings.append(
@@ -243,9 +330,9 @@ def _limit(
     limit: int | None,
     what: str,
     breakdown: str = "",
-) -> None:
+) -> list[Finding]:
     if limit is None or count <= limit:
-        return
+        return findings
     extra = f" ({breakdown})" if breakdown else ""
     findings.append(
         _finding(
@@ -255,6 +342,7 @@ def _limit(
             "or raise the limit in the plan config if this size is intended.",
         )
     )
+    return findings
 
 
 def engine_findings(stack: Stack, steps: list[Step]) -> list[Finding]:

@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from tierguard.model import Finding, Result
+from tierguard.model import Exempted, Finding, Result
 from tierguard.policies.base import Pack
 from tierguard.report.sarif import detail, packs_for, rules_for
 
@@ -32,26 +32,45 @@ def _line(f: Finding) -> str:
     return f"- [{level}] {resource}{kind}{where}: {detail(f)}"
 
 
-def _testcase(suite: ET.Element, label: str, case_name: str, findings: list[Finding]) -> bool:
-    """Add one test case; return whether it failed."""
+def _exempted_line(e: Exempted) -> str:
+    ex = e.exemption
+    rest = _line(e.finding).split("] ", 1)[1]
+    return f"- [exempted until {ex.expires.isoformat()}: {ex.shown_reason}; {ex.where}] {rest}"
+
+
+def _testcase(
+    suite: ET.Element,
+    label: str,
+    case_name: str,
+    findings: list[Finding],
+    exempted: Sequence[Exempted] = (),
+) -> tuple[bool, bool]:
+    """Add one test case; return whether it failed, and whether it was skipped: every finding of the
+    policy is exempted, so the check stands aside for now and the reason says why."""
     case = ET.SubElement(suite, "testcase", {"classname": label, "name": case_name, "time": "0"})
     blocking = [f for f in findings if f.blocking and f.kind != "note"]
     others = [f for f in findings if f not in blocking]
+    skipped = bool(exempted) and not blocking
     if blocking:
         first = detail(blocking[0]).splitlines()[0] if detail(blocking[0]) else blocking[0].policy
         message = f"{len(blocking)} mandatory finding(s): {first}"
         failure = ET.SubElement(case, "failure", {"message": _clean(message), "type": "mandatory"})
         failure.text = _clean("\n".join(_line(f) for f in blocking))
-    if others:
+    if skipped:
+        ex = exempted[0].exemption
+        message = f"{len(exempted)} finding(s) exempted until {ex.expires.isoformat()}: {ex.shown_reason}"
+        ET.SubElement(case, "skipped", {"message": _clean(message)})
+    lines = [_exempted_line(e) for e in exempted] + [_line(f) for f in others]
+    if lines:
         out = ET.SubElement(case, "system-out")
-        out.text = _clean("\n".join(_line(f) for f in others))
-    return bool(blocking)
+        out.text = _clean("\n".join(lines))
+    return bool(blocking), skipped
 
 
 def document(results: Sequence[Result], packs: Sequence[Pack] | None = None) -> ET.Element:
     packs = list(packs) if packs is not None else packs_for(results)
     root = ET.Element("testsuites", {"name": "tierguard"})
-    total_tests = total_failures = 0
+    total_tests = total_failures = total_skipped = 0
     for r in results:
         label = r.stack.label
         # Every policy of the packs run, plus any rule only this stack's findings name (plan rules).
@@ -63,17 +82,37 @@ def document(results: Sequence[Result], packs: Sequence[Pack] | None = None) -> 
         by_policy: dict[str, list[Finding]] = {}
         for f in r.findings:
             by_policy.setdefault(f.policy, []).append(f)
-        tests = failures = 0
+        exempted_of: dict[str, list[Exempted]] = {}
+        for e in r.exempted:
+            exempted_of.setdefault(e.finding.policy, []).append(e)
+        tests = failures = skipped = 0
         for name, (pack, _rule) in ordered:
             tests += 1
-            failures += _testcase(suite, label, f"{pack}/{name}", by_policy.get(name, []))
+            failed, skip = _testcase(
+                suite, label, f"{pack}/{name}", by_policy.get(name, []), exempted_of.get(name, [])
+            )
+            failures += failed
+            skipped += skip
+        total_skipped += skipped
         suite.attrib.update(
-            {"tests": str(tests), "failures": str(failures), "errors": "0", "skipped": "0", "time": "0"}
+            {
+                "tests": str(tests),
+                "failures": str(failures),
+                "errors": "0",
+                "skipped": str(skipped),
+                "time": "0",
+            }
         )
         total_tests += tests
         total_failures += failures
     root.attrib.update(
-        {"tests": str(total_tests), "failures": str(total_failures), "errors": "0", "time": "0"}
+        {
+            "tests": str(total_tests),
+            "failures": str(total_failures),
+            "errors": "0",
+            "skipped": str(total_skipped),
+            "time": "0",
+        }
     )
     return root
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from tierguard.model import Finding, Result, Stack
+from tierguard.model import Exempted, Finding, Result, Stack
 from tierguard.report.locations import detail, display_path
 
 MAX_ROWS_PER_STACK = 100
@@ -91,6 +91,24 @@ def _table(stack: Stack, findings: list[Finding]) -> list[str]:
     return rows
 
 
+def _exempted_section(exempted: Sequence[Exempted]) -> list[str]:
+    rows = [
+        f"<details><summary>Exempted ({len(exempted)})</summary>",
+        "",
+        "| policy | resource | until | approved by | reason | exemption |",
+        "|---|---|---|---|---|---|",
+    ]
+    for e in sorted(exempted, key=lambda e: (e.finding.policy, e.finding.urn))[:MAX_ROWS_PER_STACK]:
+        ex = e.exemption
+        rows.append(
+            f"| {code(e.finding.policy)} | {_resource(e.finding)} | {ex.expires.isoformat()} "
+            f"| {cell(ex.shown(ex.approved_by) or '')} | {cell(ex.shown_reason)} | {code(ex.where)} |"
+        )
+    if len(exempted) > MAX_ROWS_PER_STACK:
+        rows.append(f"\n_… and {len(exempted) - MAX_ROWS_PER_STACK} more; see the JSON report._")
+    return [*rows, "", "</details>", ""]
+
+
 def _plan_summary(plan: dict) -> str:
     try:
         from tierguard.plan.summary import summary_markdown
@@ -122,6 +140,8 @@ def render(results: list[Result]) -> str:
             lines.append("")
             lines.append("</details>")
             lines.append("")
+        if r.exempted:
+            lines.extend(_exempted_section(r.exempted))
         if r.plan is not None:
             lines.append(f"#### Plan of {cell(r.stack.label)}")
             lines.append("")

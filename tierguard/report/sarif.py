@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tierguard import __version__
-from tierguard.model import Finding, Result, Stack
+from tierguard.model import Exempted, Finding, Result, Stack
 from tierguard.policies.base import Pack, Rule
 from tierguard.report.locations import (
     artifact_path,
@@ -78,7 +78,7 @@ def rules_for(results: Sequence[Result], packs: Sequence[Pack] | None) -> dict[s
         for policy in pack.policies:
             rules.setdefault(policy.name, (pack.name, rule_of(policy)))
     for r in results:
-        for f in r.findings:
+        for f in [*r.findings, *(e.finding for e in r.exempted)]:
             if f.policy not in rules:
                 rules[f.policy] = (f.pack, rule_from_finding(f))
     return rules
@@ -149,6 +149,24 @@ def _sarif_result(
     }
 
 
+def suppression(exempted: Exempted) -> dict[str, Any]:
+    """An exemption as SARIF sees it: a dismissed alert, ``external`` when the central policy
+    config grants it, ``inSource`` when the stack's own config (beside the code) does."""
+    ex = exempted.exemption
+    justification = f"{ex.shown_reason} (until {ex.expires.isoformat()}"
+    if ex.approved_by:
+        justification += f", approved by {ex.shown(ex.approved_by)}"
+    if ex.ticket:
+        justification += f", {ex.shown(ex.ticket)}"
+    justification += f"; {ex.where})"
+    return {
+        "kind": "inSource" if ex.source == "stack" else "external",
+        "status": "accepted",
+        "justification": justification,
+        "properties": {"expires": ex.expires.isoformat(), "entry": ex.where, "source": ex.source},
+    }
+
+
 def _help_markdown(rule: Rule) -> str:
     parts = [rule.description]
     if rule.remediation:
@@ -210,11 +228,14 @@ def document(
     rules = rules_for(results, packs)
     ordered = sorted(rules.items(), key=lambda item: (item[1][0], item[0]))
     rule_index = {name: i for i, (name, _) in enumerate(ordered)}
-    sarif_results = [
-        _sarif_result(r, f, rule_index, n, root)
-        for r in results
-        for f, n in _occurrences(r.findings, r.stack.label)
-    ]
+    sarif_results = []
+    for r in results:
+        exempted = {id(e.finding): e for e in r.exempted}
+        for f, n in _occurrences([*r.findings, *(e.finding for e in r.exempted)], r.stack.label):
+            item = _sarif_result(r, f, rule_index, n, root)
+            if id(f) in exempted:
+                item["suppressions"] = [suppression(exempted[id(f)])]
+            sarif_results.append(item)
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
