@@ -114,6 +114,8 @@ def _mutate(name: str, edit) -> str:
          "at $.config: expected an object or null, got a string"),
         ("stratify_sample-preview-creates.json", lambda d: d["steps"][2].pop("op"),
          "at $.steps[2]: `op` is a required property"),
+        ("derived_gcp-protected-delete_preview.json", lambda d: d["steps"][1].__setitem__("op", "purge"),
+         'at $.steps[1].op: "purge" is not one of the operations the Pulumi engine reports'),
         ("pulumi-gcp_storage-bucket_stack-export.json",
          lambda d: d["deployment"]["resources"][2].__setitem__("dependencies", {"a": 1}),
          "at $.deployment.resources[2].dependencies: expected an array or null, got an object"),

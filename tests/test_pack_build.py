@@ -182,3 +182,48 @@ def test_entry_files_without_a_checkout_equal_the_checkouts(
     assert from_template["__main__.py"] == from_checkout["__main__.py"]
     generated, committed = (yaml.safe_load(f["PulumiPolicy.yaml"]) for f in (from_template, from_checkout))
     assert generated == committed
+
+
+# -- a pack directory as well as a name (issue 11) ---------------------------------------------------
+
+
+def test_pack_build_takes_the_pack_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    directory = packbuild.POLICYPACKS / "plan-size"
+    assert main(["pack", "build", str(directory), "--output", str(tmp_path / "by-dir")]) == 0
+    assert main(["pack", "build", "plan-size", "--output", str(tmp_path / "by-name")]) == 0
+    capsys.readouterr()
+    by_dir = sorted(p.relative_to(tmp_path / "by-dir").as_posix() for p in (tmp_path / "by-dir").rglob("*"))
+    by_name = sorted(
+        p.relative_to(tmp_path / "by-name").as_posix() for p in (tmp_path / "by-name").rglob("*")
+    )
+    assert by_dir == by_name and "tierguard/policies/plan_size.py" in by_dir
+
+
+def test_a_copied_pack_directory_is_recognised_by_what_it_serves(tmp_path: Path) -> None:
+    copy = tmp_path / "my-tier-pack"
+    copy.mkdir()
+    for name in ("PulumiPolicy.yaml", "__main__.py"):
+        (copy / name).write_text((packbuild.POLICYPACKS / "tier-boundaries" / name).read_text())
+    assert packbuild.resolve_pack(str(copy)) == "tier-boundaries"
+    assert packbuild.resolve_pack("tier-boundaries") == "tier-boundaries"
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (lambda d: None, "no such directory"),
+        (lambda d: d.mkdir(), "no PulumiPolicy.yaml"),
+        (lambda d: (d.mkdir(), (d / "PulumiPolicy.yaml").write_text("runtime: python\n"),
+                    (d / "__main__.py").write_text("from pulumi_policy import PolicyPack\n")),
+         "does not serve one tierguard pack"),
+    ],
+)
+def test_a_directory_that_is_not_a_tierguard_pack_is_exit_2(tmp_path, capsys, make, problem) -> None:
+    target = tmp_path / "pack"
+    make(target)
+    assert main(["pack", "build", str(target), "--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and problem in err[0]
+    assert not (tmp_path / "out").exists()
+    assert main(["pack", "build", "no-such-pack", "--output", str(tmp_path / "out")]) == 2
+    assert "unknown policy pack 'no-such-pack'" in capsys.readouterr().err

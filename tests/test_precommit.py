@@ -88,7 +88,7 @@ def test_a_project_above_the_repository_is_ignored(tmp_path: Path) -> None:
 
 def test_a_project_at_the_repository_root(tmp_path: Path) -> None:
     _project(tmp_path, "shop-app")
-    assert check_args(["__main__.py", "Pulumi.yaml"], tmp_path) == ["check", "."]
+    assert check_args(["__main__.py", "Pulumi.yaml"], tmp_path) == ["check", "--format", "compact", "."]
 
 
 def test_options_pass_through_to_check(tmp_path: Path) -> None:
@@ -96,7 +96,10 @@ def test_options_pass_through_to_check(tmp_path: Path) -> None:
     args = check_args(
         ["--pack", "tier-boundaries", "--policy-pack-config", "ci/policy.json", "app/__main__.py"], tmp_path
     )
-    assert args == ["check", "--pack", "tier-boundaries", "--policy-pack-config", "ci/policy.json", "app"]
+    assert args == [
+        "check", "--format", "compact", "--pack", "tier-boundaries", "--policy-pack-config", "ci/policy.json",
+        "app",
+    ]
 
 
 def test_no_project_touched_means_nothing_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

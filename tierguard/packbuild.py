@@ -187,8 +187,41 @@ def _check_project_file(path: Path, text: str) -> None:
         raise InputError(str(path), "a Python policy pack needs `runtime: python`")
 
 
+_SERVE_CALL = re.compile(r"""^\s*serve\(\s*["']([A-Za-z0-9._-]+)["']\s*\)""", re.MULTILINE)
+
+
+def resolve_pack(spec: str) -> str:
+    """A pack name, or a pack directory (``policypacks/tier-boundaries``, or any copy of one whose
+    ``__main__.py`` serves a tierguard pack) -> the pack's name; exit 2 with the reason otherwise."""
+    if spec in PACK_MODULES:
+        return spec
+    path = Path(spec)
+    if not path.is_dir():
+        if path.exists() or "/" in spec or spec.startswith("."):
+            raise InputError(spec, "not a pack directory (no such directory)" if not path.exists()
+                             else "not a pack directory")
+        raise InputError(None, f"unknown policy pack {spec!r}; known packs: {', '.join(PACK_MODULES)}, "
+                               "or a pack directory")
+    for name in PACK_MODULES:
+        if (POLICYPACKS / name).is_dir() and path.resolve() == (POLICYPACKS / name).resolve():
+            return name
+    if not (path / "PulumiPolicy.yaml").is_file():
+        raise InputError(str(path), "not a policy pack directory (no PulumiPolicy.yaml)")
+    main = path / "__main__.py"
+    served = _SERVE_CALL.findall(main.read_text(encoding="utf-8")) if main.is_file() else []
+    known = [name for name in served if name in PACK_MODULES]
+    if len(known) != 1:
+        raise InputError(
+            str(main),
+            "does not serve one tierguard pack (`serve(\"<pack>\")`); a pack of your own is already "
+            "self-contained: publish it from its directory with `pulumi policy publish`",
+        )
+    return known[0]
+
+
 def build(pack: str, output: Path, force: bool = False) -> BuiltPack:
-    """Write the self-contained pack directory ``output`` for ``pack``."""
+    """Write the self-contained pack directory ``output`` for ``pack`` (a name or a pack directory)."""
+    pack = resolve_pack(pack)
     if pack not in PACK_MODULES:
         raise InputError(None, f"unknown policy pack {pack!r}; known packs: {', '.join(PACK_MODULES)}")
     output = Path(output)

@@ -7,7 +7,8 @@ fast enough that nobody uninstalls it.
 
 Run as ``python -m tierguard.precommit [check options] FILE...``; options before the files
 (``--pack``, ``--policy-pack-config``, ``--stack-references``, ``--mocks``) pass through to
-``tierguard check``.
+``tierguard check``; the report is ``--format compact`` (one ``path:line: level policy message`` line
+per finding) unless ``--format`` says otherwise.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--policy-pack-config", help="Policy config in the --policy-pack-config format.")
     parser.add_argument("--stack-references", help="JSON file of StackReference outputs.")
     parser.add_argument("--mocks", help="JSON file overriding invoke answers.")
+    parser.add_argument(
+        "--format", default="compact", dest="format",
+        help="Report format passed to tierguard check (default: compact, `path:line: level policy "
+        "message`, one line per finding).",
+    )
     return parser
 
 
@@ -59,7 +65,7 @@ def check_args(argv: Sequence[str] | None = None, root: Path | None = None) -> l
     dirs = stack_dirs(args.files, root)
     if not dirs:
         return None
-    out = ["check"]
+    out = ["check", "--format", args.format]
     for pack in args.pack:
         out += ["--pack", pack]
     for flag, value in (

@@ -39,7 +39,8 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         "formats",
         multiple=True,
         type=click.Choice(sorted(FORMATS)),
-        help="Report format: text (default), json, sarif, junit, markdown. Repeatable.",
+        help="Report format: text (default), json, sarif, junit, markdown, compact (path:line: level "
+        "policy message), github (Actions annotations). Repeatable.",
     )(fn)
     return fn
 

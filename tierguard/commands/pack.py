@@ -13,12 +13,13 @@ def pack() -> None:
 
 
 @pack.command()
-@click.argument("name", metavar="PACK")
+@click.argument("name", metavar="PACK|DIR")
 @click.option("--output", "-o", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the pack to (must be empty or absent).")
 @click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
 def build(name: str, output: Path, force: bool) -> int:
-    """Write PACK as a self-contained pack: entry files, requirements.txt and the vendored library.
+    """Write PACK (a pack name, or its directory such as policypacks/tier-boundaries) as a
+    self-contained pack: entry files, requirements.txt and the vendored library.
 
     Then: cd DIR && pulumi policy publish <org>
     """

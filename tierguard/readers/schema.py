@@ -11,6 +11,7 @@ are any JSON object: policies read them defensively (:mod:`tierguard.policies.pr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
@@ -58,6 +59,14 @@ RESOURCE_STATE: dict[str, Any] = {
 }
 
 _STATE_OR_NULL = {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/state"}]}
+# The step operations the engine reports (display.StepOp). An op tierguard does not know is refused:
+# a guard that skipped it could pass a plan that should block.
+STEP_OPS = (
+    "same", "create", "update", "delete", "replace", "create-replacement", "delete-replaced", "read",
+    "read-replacement", "refresh", "discard", "discard-replaced", "remove-pending-replace", "import",
+    "import-replacement",
+)
+_OP = {"type": "string", "enum": list(STEP_OPS)}
 _DIAGNOSTIC = {
     "type": "object",
     "properties": {
@@ -82,7 +91,7 @@ PREVIEW: dict[str, Any] = {
                 "type": "object",
                 "required": ["op"],
                 "properties": {
-                    "op": _STR,
+                    "op": _OP,
                     "urn": _STR,
                     "provider": _NULLABLE_STR,
                     "oldState": _STATE_OR_NULL,
@@ -120,7 +129,7 @@ EVENT: dict[str, Any] = {
                     "type": "object",
                     "required": ["op"],
                     "properties": {
-                        "op": _STR,
+                        "op": _OP,
                         "urn": _STR,
                         "type": _STR,
                         "provider": _NULLABLE_STR,
@@ -166,7 +175,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {"preview": PREVIEW, "event": EVENT, "expor
 # -- a fast yes/no check compiled from the same schemas -------------------------------------------------
 # jsonschema walks a 20,000-step preview in seconds, longer than the plan guard's whole budget, so
 # documents are first checked by closures compiled from the schemas above (the subset of JSON Schema
-# they use: type, properties, required, items, additionalProperties, anyOf, $ref, if/else); only a
+# they use: type, enum, properties, required, items, additionalProperties, anyOf, $ref, if/else); only a
 # document that fails is handed to jsonschema, for the path and the wording of the error. The two
 # agree on every document (tests/test_fuzz_readers.py checks that on mutated CLI files).
 
@@ -198,6 +207,9 @@ def _compile(schema: dict[str, Any], defs: dict[str, Check]) -> Check:
     if "type" in schema:
         types = schema["type"]
         checks.append(_type_check([types] if isinstance(types, str) else list(types)))
+    if "enum" in schema:
+        allowed = tuple(schema["enum"])
+        checks.append(lambda v: any(v == a and type(v) is type(a) for a in allowed))
     if "anyOf" in schema:
         options = [_compile(option, defs) for option in schema["anyOf"]]
         checks.append(lambda v: any(option(v) for option in options))
@@ -288,6 +300,8 @@ def _problem(error: ValidationError) -> str:
         )
         got = _TYPE_NAMES.get(type(error.instance), type(error.instance).__name__)
         return f"expected {names}, got {got}"
+    if error.validator == "enum":
+        return f"{json.dumps(error.instance)[:40]} is not one of the operations the Pulumi engine reports"
     if error.validator == "required":
         return error.message.replace("'", "`", 2)
     return error.message

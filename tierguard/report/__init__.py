@@ -17,6 +17,8 @@ FORMATS: dict[str, str] = {
     "sarif": "tierguard.report.sarif:render",
     "junit": "tierguard.report.junit:render",
     "markdown": "tierguard.report.markdown:render",
+    "compact": "tierguard.report.compact:render",
+    "github": "tierguard.report.github:render",
 }
 
 

@@ -1,0 +1,56 @@
+"""``--format compact``: one line per finding, ``path:line: level policy message`` -- the convention
+of compilers and linters, which editors, ``grep`` and pre-commit output read (the hook's default).
+
+``level`` is ``error`` (mandatory: blocks), ``warning`` (advisory) or ``note`` (can't judge during
+preview). ``path`` is relative to the working directory; a finding without a source line points at
+the stack's Pulumi.yaml (or the input file) at line 1. A summary line ends the output.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tierguard.model import Finding, Result
+from tierguard.report.locations import detail, display_path, fallback_file, resource_label
+from tierguard.report.text import summary_line
+
+
+def level(f: Finding) -> str:
+    if f.kind == "note":
+        return "note"
+    return "error" if f.blocking else "warning"
+
+
+def where(result: Result, f: Finding) -> tuple[str, int]:
+    """(path relative to the working directory, line) of a finding; line 1 of the fallback file."""
+    if f.location is not None:
+        return display_path(result.stack, f.location.file), f.location.line or 1
+    return _relative(fallback_file(result.stack)), 1
+
+
+def _relative(path: Path) -> str:
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def line(result: Result, f: Finding) -> str:
+    path, number = where(result, f)
+    return f"{path}:{number}: {level(f)} {f.policy} {one_line(detail(f))} [{one_line(resource_label(f))}]"
+
+
+def render(results: list[Result]) -> str:
+    order = {"error": 0, "warning": 1, "note": 2}
+    lines = []
+    for r in results:
+        located = sorted(r.findings, key=lambda f: (where(r, f), order[level(f)], f.policy, f.urn))
+        lines.extend(line(r, f) for f in located)
+    lines.append(summary_line(results))
+    return "\n".join(lines) + "\n"
