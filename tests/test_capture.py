@@ -322,3 +322,21 @@ def test_an_edited_program_is_run_again(tmp_path: Path) -> None:
     (second,) = read(project)
     assert by_name(first, "policy").inputs["bucket"] == "acme-data"
     assert by_name(second, "policy").inputs["bucket"] == "acme-data-2"
+
+
+# -- inputs whose output has another type -------------------------------------------------------------
+
+
+def test_policy_document_objects_are_echoed_as_the_provider_would() -> None:
+    """A pulumi-aws policy document given as an object (output type: JSON text) must not break the
+    program; policies still see the object, with unknown parts unknown."""
+    program = PROGRAMS / "capture-aws-documents"
+    (stack,) = read(program)
+    known = by_name(stack, "known").inputs["assumeRolePolicy"]
+    assert known["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    partly = by_name(stack, "partly-unknown").inputs["assumeRolePolicy"]
+    assert wire.is_unknown(partly["Statement"][0]["Principal"]["Federated"])
+    assert {r.name for r in stack.resources} >= {"known-ssm", "partly-ssm"}
+    # The role's own output is the JSON text the provider would return.
+    outputs = run_program_outputs(program, "dev")
+    assert json.loads(outputs["knownPolicy"])["Statement"][0]["Action"] == "sts:AssumeRole"

@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "violations"
 EXPECT = re.compile(r"^#\s*tierguard-expect:\s*([A-Za-z0-9_.-]+)\s*$", re.MULTILINE)
 EXAMPLE_DIRS = sorted(p for p in EXAMPLES.iterdir() if (p / "Pulumi.yaml").is_file())
+COMPLIANT = ROOT / "examples" / "compliant"
+COMPLIANT_DIRS = sorted(p for p in COMPLIANT.iterdir() if (p / "Pulumi.yaml").is_file())
+CLOUD_EXAMPLES = [p for p in EXAMPLE_DIRS if p.name.startswith(("aws-", "azure-"))]
 
 
 def expected_policies(example: Path) -> list[str]:
@@ -55,3 +58,30 @@ def test_example_is_caught(example: Path, capsys: pytest.CaptureFixture[str]) ->
     }
     missing = set(expected_policies(example)) - blocking
     assert not missing, f"expected blocking findings of {sorted(missing)}; got {sorted(blocking)}"
+
+
+def test_aws_and_azure_examples_cover_each_kind_of_violation_and_have_twins() -> None:
+    """Issue 16: an AWS and an Azure example of each kind (IAM, storage protection, datastore in app),
+    each with a compliant twin of the same name under examples/compliant/."""
+    policies = {p.name: p for pack in all_packs() for p in pack.policies}
+    for cloud in ("aws", "azure"):
+        examples = [e for e in CLOUD_EXAMPLES if e.name.startswith(f"{cloud}-")]
+        expected = {name for e in examples for name in expected_policies(e)}
+        tags = {tag for name in expected for tag in policies[name].tags or []}
+        assert tags >= {"iam", "deletion-protection", "tier-boundary"}, (cloud, tags)
+        assert "no-datastore-in-app-tier" in expected
+    assert {p.name for p in COMPLIANT_DIRS} == {p.name for p in CLOUD_EXAMPLES}
+
+
+@pytest.mark.parametrize("twin", COMPLIANT_DIRS, ids=lambda p: p.name)
+def test_compliant_twin_passes(twin: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", str(twin), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 0, f"exit {code}; stderr: {captured.err}\n{captured.out[-2000:]}"
+    report = json.loads(captured.out)
+    assert report["resources"] >= 1
+    blocking = [v for v in report["violations"] if v["enforcementLevel"] in ("mandatory", "remediate")]
+    assert blocking == []
+    # Same project (and so the same tier) as the violation it corrects.
+    violation = EXAMPLES / twin.name / "Pulumi.yaml"
+    assert (twin / "Pulumi.yaml").read_text().splitlines()[0] == violation.read_text().splitlines()[0]

@@ -198,6 +198,11 @@ def test_passrole_on_every_role_is_refused(action: str, resource_: str) -> None:
     assert "iam:PassRole" in finding.message
 
 
+def test_star_on_star_is_reported_once_not_also_as_passrole() -> None:
+    fs = fire(POLICY, {"policy": doc(allow("*"))}, None)
+    assert [f.policy for f in fs] == [WILDCARD]
+
+
 def test_passrole_on_named_roles_passes() -> None:
     statement = allow("iam:PassRole", [f"arn:aws:iam::{ACCOUNT}:role/app-task", UNKNOWN])
     assert fire(POLICY, {"policy": doc(statement)}, PASSROLE) == []

@@ -152,6 +152,59 @@ def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> 
     return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
 
 
+# -- outputs a mocked create echoes ------------------------------------------------------------------
+
+_OUTPUT_TYPES: dict[str, dict[str, Any]] = {}
+
+
+def _output_types(type_token: str) -> dict[str, Any]:
+    """Pulumi name -> declared output type of a resource type, from its SDK class ({} when unknown)."""
+    if type_token not in _OUTPUT_TYPES:
+        types: dict[str, Any] = {}
+        try:
+            from pulumi import _types
+            from pulumi.runtime import rpc
+
+            pkg, module_token, _ = type_token.split(":")
+            modules = rpc._RESOURCE_MODULES.get(f"{pkg}:{module_token}") or rpc._RESOURCE_MODULES.get(
+                f"{pkg}:{module_token.split('/')[0]}", []
+            )
+            for module in modules:
+                info = getattr(module, "mod_info", None) or {}
+                class_name = info.get("classes", {}).get(type_token)
+                if class_name:
+                    cls = getattr(importlib.import_module(info["fqn"]), class_name)
+                    types = dict(_types.resource_types(cls))
+                    break
+        except Exception:  # an SDK without this metadata: echo as before
+            types = {}
+        _OUTPUT_TYPES[type_token] = types
+    return _OUTPUT_TYPES[type_token]
+
+
+def echoed_outputs(type_token: str, inputs: Any) -> dict[str, Any]:
+    """The inputs a mocked create returns as its outputs, shaped as the provider would return them.
+
+    Some inputs accept an object where the output is a string: pulumi-aws takes a policy document as
+    JSON text or as an object (``assume_role_policy={"Version": ..., "Statement": [...]}``) and its
+    provider returns JSON text. Echoing the object would fail the SDK's output type check, so such a
+    value is echoed as JSON -- or left unknown when it holds a value unknown during preview, as the
+    engine would.
+    """
+    outputs = dict(inputs)
+    structured = [k for k, v in outputs.items() if isinstance(v, (dict, list))]
+    if not structured:
+        return outputs
+    types = _output_types(type_token)
+    for key in structured:
+        if types.get(key) is str:
+            try:
+                outputs[key] = json.dumps(outputs[key])
+            except (TypeError, ValueError):  # an unknown (or a resource) inside: not known yet
+                del outputs[key]
+    return outputs
+
+
 # -- the recording monitor -------------------------------------------------------------------------
 
 
@@ -193,9 +246,9 @@ def build_recorder(request: dict[str, Any], channel: Channel) -> tuple[Any, Any]
             if args.typ == STACK_REFERENCE:
                 return self.stack_reference(args)
             if args.resource_id:  # a read (Resource.get): the id is known
-                return args.resource_id, dict(args.inputs)
+                return args.resource_id, echoed_outputs(args.typ, args.inputs)
             # A preview of a create: no id yet, outputs are the inputs (the rest stays unknown).
-            return "", dict(args.inputs)
+            return "", echoed_outputs(args.typ, args.inputs)
 
         def stack_reference(self, args: Any) -> Any:
             name = args.inputs.get("name") or args.resource_id or args.name

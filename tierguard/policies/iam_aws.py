@@ -123,9 +123,10 @@ def _wildcard_hits(documents: list[Document], cfg: Mapping[str, Any]) -> Iterato
 
 def _passrole_hits(documents: list[Document], cfg: Mapping[str, Any]) -> Iterator[Hit]:
     for document, st in _identity_statements(documents):
-        if st.not_actions:
-            continue  # judged by aws-iam-no-wildcard-actions
-        if not any(_action_covers(a, catalog.PASS_ROLE_ACTION) for a in st.known(st.actions)):
+        actions = st.known(st.actions)
+        if st.not_actions or "*" in actions or "*:*" in actions:
+            continue  # every action: aws-iam-no-wildcard-actions reports it once
+        if not any(_action_covers(a, catalog.PASS_ROLE_ACTION) for a in actions):
             continue
         if st.not_resources or any(_ALL_ROLES.match(r) for r in st.known(st.resources)):
             yield Hit(

@@ -89,7 +89,8 @@ ROLE_ASSIGNMENT_RULE = _rule(
     "resource-group scope",
     "Azure role assignments (azure-native and classic) must not grant Owner, Contributor, User Access "
     "Administrator or Role Based Access Control Administrator at tenant root, management-group, "
-    "subscription or resource-group scope.",
+    "subscription or resource-group scope. A scope unknown during preview is judged by the resource it "
+    "comes from (a resource group's id is resource-group scope).",
     "high",
     "Assign a narrower built-in role (e.g. Storage Blob Data Contributor, AKS RBAC Writer) on the "
     "resources concerned, or a custom role; keep Owner to a break-glass group via allowedPrincipals.",
@@ -119,11 +120,13 @@ def _role_assignments(args: Any, report_violation: Callable[..., None]) -> None:
         if matches_any(principal, cfg.get("allowedPrincipals")):
             continue
         scope = p.get(res.props, scope_key)
-        kind = _scope_from_dependencies(res, scope_key) if scope is UNKNOWN else scope_kind(scope)
+        inferred = scope is UNKNOWN
+        kind = _scope_from_dependencies(res, scope_key) if inferred else scope_kind(scope)
         if kind in catalog.BROAD_SCOPES:
             # The principal id is not named: it may be a secret (messages never carry values read).
+            how = f" (`{scope_key}` comes from a {kind}, unknown during preview)" if inferred else ""
             report_violation(
-                f"{role} assigned at {kind} scope: the principal can change (or grant "
+                f"{role} assigned at {kind} scope{how}: the principal can change (or grant "
                 f"access to) everything in the {kind}.",
                 res.urn,
             )
