@@ -107,7 +107,9 @@ class RunnerProcess:
                 if stream is not None:
                     stream.close()
         self.proc.wait()
-        self.errors.close()
+        # kill() may run (from a failing read) while a capture thread is closing the same runner.
+        with contextlib.suppress(ValueError):
+            self.errors.close()
 
     def kill(self) -> None:
         self.proc.kill()
