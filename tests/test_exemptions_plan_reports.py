@@ -185,3 +185,15 @@ def test_the_exemptions_command_lists_and_warns(capsys, tmp_path: Path, monkeypa
     )
     assert main(["exemptions", str(project)]) == 2
     assert "Pulumi.dev.yaml: tierguard:exemptions[0]: 'reason' is required" in capsys.readouterr().err
+
+
+def test_compact_and_github_show_exempted_findings_as_notes() -> None:
+    compact = render("compact", [_result()]).splitlines()
+    exempted = [line for line in compact if "exempted until" in line]
+    assert any(": note storage-deletion-guards exempted until 2026-12-31: CI teardown (OPS-42)" in line
+               for line in exempted)
+    assert not any(" error " in line for line in exempted)
+    github = render("github", [_result()]).splitlines()
+    notices = [line for line in github if line.startswith("::notice ") and "exempted until" in line]
+    assert len(notices) == 3
+    assert any("storage-deletion-guards (exempted until 2026-12-31)" in line for line in notices)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tierguard.model import Finding, Result
+from tierguard.model import Exempted, Finding, Result
 from tierguard.report.locations import detail, display_path, fallback_file, resource_label
 from tierguard.report.text import summary_line
 
@@ -46,11 +46,21 @@ def line(result: Result, f: Finding) -> str:
     return f"{path}:{number}: {level(f)} {f.policy} {one_line(detail(f))} [{one_line(resource_label(f))}]"
 
 
+def exempted_line(result: Result, e: Exempted) -> str:
+    """An exempted finding: a ``note`` (it does not block) saying until when and why."""
+    f, ex = e.finding, e.exemption
+    path, number = where(result, f)
+    why = f"exempted until {ex.expires.isoformat()}: {ex.shown_reason} ({ex.where})"
+    return f"{path}:{number}: note {f.policy} {one_line(why)} [{one_line(resource_label(f))}]"
+
+
 def render(results: list[Result]) -> str:
     order = {"error": 0, "warning": 1, "note": 2}
     lines = []
     for r in results:
         located = sorted(r.findings, key=lambda f: (where(r, f), order[level(f)], f.policy, f.urn))
         lines.extend(line(r, f) for f in located)
+        exempted = sorted(r.exempted, key=lambda e: (where(r, e.finding), e.finding.policy, e.finding.urn))
+        lines.extend(exempted_line(r, e) for e in exempted)
     lines.append(summary_line(results))
     return "\n".join(lines) + "\n"

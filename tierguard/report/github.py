@@ -10,7 +10,7 @@ output.
 
 from __future__ import annotations
 
-from tierguard.model import Finding, Result
+from tierguard.model import Exempted, Finding, Result
 from tierguard.report.compact import one_line, where
 from tierguard.report.locations import detail, resource_label
 from tierguard.report.text import summary_line
@@ -38,7 +38,21 @@ def annotation(result: Result, f: Finding) -> str:
     return f"::{command(f)} {props}::{_data(message)}"
 
 
+def exempted_annotation(result: Result, e: Exempted) -> str:
+    """An exempted finding: a ``::notice`` (it does not fail the run) saying until when and why."""
+    f, ex = e.finding, e.exemption
+    path, line = where(result, f)
+    title = f"{f.policy} (exempted until {ex.expires.isoformat()})"
+    message = (
+        f"exempted until {ex.expires.isoformat()}: {ex.shown_reason} ({ex.where}); "
+        f"{one_line(detail(f))} [{one_line(resource_label(f))}, stack {result.stack.label}]"
+    )
+    props = f"file={_property(path)},line={line},title={_property(title)}"
+    return f"::notice {props}::{_data(message)}"
+
+
 def render(results: list[Result]) -> str:
     lines = [annotation(r, f) for r in results for f in r.findings]
+    lines += [exempted_annotation(r, e) for r in results for e in r.exempted]
     lines.append(summary_line(results))
     return "\n".join(lines) + "\n"
