@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: check test lint bench fuzz clean sdk-tokens
+.PHONY: check test lint bench fuzz clean sdk-tokens pulumi-cli
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,16 @@ check: $(STAMP)
 
 ## test: lint, then the whole test suite
 test: $(STAMP)
-	$(BIN)/ruff check tierguard tests policypacks reference_stacks examples benchmarks
+	$(BIN)/ruff check tierguard tests policypacks reference_stacks examples benchmarks tools
 	$(BIN)/python -m pytest -n 2 -q
 
 ## sdk-tokens: regenerate tests/fixtures/sdk-tokens/ from the pinned AWS/Azure SDK wheels
 sdk-tokens: $(STAMP)
 	$(BIN)/python tools/sdk_tokens.py
+
+## pulumi-cli: build the pinned Pulumi CLI for the e2e tests once (tools/pulumi; no-op when present)
+pulumi-cli: $(STAMP)
+	PYTHON=$(abspath $(BIN)/python) tools/pulumi/build.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
