@@ -46,7 +46,9 @@ def test_block_message_says_how_far_over_and_what_dominates():
     result = run(PACK, _app_stack(100))
     assert result.blocked
     (finding,) = [f for f in result.findings if f.kind == "violation"]
-    assert finding.category == "plan-size" and finding.urn == ""
+    assert finding.category == "plan-size"
+    # the engine files a stack-level violation under the root stack resource (seen under the real CLI)
+    assert finding.urn == "urn:pulumi:dev::shop-app::pulumi:pulumi:Stack::shop-app-dev"
     assert "holds 100 resources, 20 over its limit of 80 (125%)" in finding.message
     assert f"`{DEPLOYMENT}` x40, `{SERVICE}` x30, `{CONFIGMAP}` x20" in finding.message
     assert HPA not in finding.message  # top three only

@@ -62,7 +62,7 @@ def test_unresolved_tier_is_one_mandatory_finding_per_stack():
     assert [f.policy for f in violations] == ["tier-declared"]
     (finding,) = violations
     assert finding.enforcement_level == "mandatory"
-    assert finding.urn == ""
+    assert finding.urn == "urn:pulumi:dev::shop::pulumi:pulumi:Stack::shop-dev"  # the engine's root stack URN
     # the message explains all three ways to declare the tier
     for way in ("tier", "pulumi stack tag set tier", "-identity, -infra or -app"):
         assert way in finding.message

@@ -277,7 +277,11 @@ def analyze_over_grpc(
         inputs = client.remediate(res)[0] if remediating else res.inputs
         inputs_of[res.urn] = inputs
         diagnostics.extend(client.analyze(res, inputs))
-    diagnostics.extend(client.analyze_stack(resources, inputs_of))
+    known = {r.urn for r in stack.resources}
+    for diag in client.analyze_stack(resources, inputs_of):
+        # as the engine does: a stack-level violation on no (or an unknown) resource is the root stack's
+        diag.urn = diag.urn if diag.urn in known else stack.root_urn
+        diagnostics.append(diag)
     return diagnostics
 
 

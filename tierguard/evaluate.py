@@ -199,7 +199,7 @@ class _PolicyRun:
                 severity=self.rule.severity,
                 enforcement_level=self.level,
                 message=self.policy.description + (f"\n{message}" if message else ""),
-                urn=target.urn if target else (urn or ""),
+                urn=target.urn if target else self.stack.root_urn,
                 type=target.type if target else "",
                 location=(target.location if target and target.location else self.fallback),
                 stack=self.stack.label,
@@ -228,7 +228,7 @@ class _PolicyRun:
 
     def check(self, args: Any, res: Resource | None) -> None:
         self.res = res
-        urn = res.urn if res is not None else ""
+        urn = res.urn if res is not None else self.stack.root_urn
         try:
             _run(self.policy.validate(args, self))
         except UnknownValueError as exc:

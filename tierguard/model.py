@@ -123,6 +123,13 @@ class Stack:
     def by_urn(self) -> dict[str, Resource]:
         return {r.urn: r for r in self.resources}
 
+    @property
+    def root_urn(self) -> str:
+        """The root `pulumi:pulumi:Stack` resource's URN: the engine files every stack-level
+        violation whose URN is empty or not in the stack under it (resolveStackPolicyViolationURN)."""
+        stack = self.stack.rsplit("/", 1)[-1]
+        return f"urn:pulumi:{stack}::{self.project}::pulumi:pulumi:Stack::{self.project}-{stack}"
+
 
 @dataclass(frozen=True)
 class Finding:
