@@ -1,0 +1,50 @@
+"""The reference stacks under the real CLI, in deploy order (identity, infra, app), for each stack
+config: `pulumi preview` with all four packs and their tier's `ci/policy-groups` config succeeds
+with no mandatory violation, and reports what `tierguard check` reports for the same program, stack,
+policy config and StackReference outputs (read back from the local backend after each `up`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi_cli
+import pytest
+from conftest import PACKS, ROOT, copy_project, merged_policy_config, policy_args
+from e2e_support import report_violations, tierguard
+
+TIERS = ("identity", "infra", "app")
+CONFIGS = sorted(p.name.split(".")[1] for p in (ROOT / "reference_stacks" / "identity").glob("Pulumi.*.yaml"))
+
+
+@pytest.mark.parametrize("stack", CONFIGS)
+def test_reference_stacks_pass_under_the_cli(ws: pulumi_cli.Workspace, tmp_path: Path, stack: str) -> None:
+    outputs: dict[str, dict] = {}
+    for tier in TIERS:
+        project = copy_project(ROOT / "reference_stacks" / tier, tmp_path)
+        ws.run("stack", "init", stack, cwd=project).check()
+        if tier != "identity":
+            # A local backend's organization is always `organization` (the stacks' `org` option).
+            ws.run("config", "set", "org", "organization", cwd=project).check()
+        events = tmp_path / f"{tier}.events.jsonl"
+        result = ws.preview(project, stack, *policy_args(tier), "--event-log", str(events))
+        assert result.returncode == 0, f"{tier}/{stack}: {result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+        logged = pulumi_cli.read_events(events)
+        assert pulumi_cli.packs_ran(logged) == set(PACKS), f"{tier}/{stack}: not every pack ran"
+        from_cli = pulumi_cli.policy_violations(logged)
+        assert not [v for v in from_cli if v[2] == "mandatory"], from_cli
+
+        refs = tmp_path / "stack-references.json"
+        refs.write_text(json.dumps(outputs))
+        config = merged_policy_config(tier, tmp_path / f"{tier}-policy-config.json")
+        offline = tierguard(
+            "check", str(project), "--stack", stack, "--policy-pack-config", str(config),
+            "--stack-references", str(refs), "--format", "json",
+        )
+        assert offline.returncode == 0, offline.stdout[-3000:] + offline.stderr
+        assert from_cli == report_violations(offline.stdout), f"{tier}/{stack}"
+
+        if tier != "app":
+            ws.up(project, stack).check()
+            shown = ws.run("stack", "output", "--json", "--show-secrets", "-s", stack, cwd=project).check()
+            outputs[f"organization/tierguard-{tier}/{stack}"] = json.loads(shown.stdout)
