@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import generate
+from benchmarks import engine, generate
 from benchmarks.measure import (
     REPO,
     CliMeasurement,
@@ -209,6 +209,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--reference-runs", type=int,
                         help="cold runs of the reference check (default: as --runs)")
     parser.add_argument("--no-reference", action="store_true", help="skip the reference stacks")
+    parser.add_argument("--cli-sizes", default=",".join(map(str, engine.DEFAULT_SIZES)),
+                        help="generated programs run side by side through the real `pulumi preview` "
+                        "(default 100,1000; needs `make pulumi-cli`)")
+    parser.add_argument("--no-cli", action="store_true", help="skip the side-by-side rows with the real CLI")
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / ".generated",
                         help="where the synthetic stacks are written (gitignored)")
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "results.json")
@@ -265,6 +269,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         policy = measure_policy_paths(sample_stack, args.runs, sampled=len(sample) < len(everything))
         results.append(SizeResult(size, check, plan, policy))
 
+    side_by_side: dict[str, Any] = {"error": "skipped (--no-cli)", "rows": []}
+    if not args.no_cli:
+        cli_sizes = [int(s) for s in args.cli_sizes.split(",") if s]
+        log(f"side by side with the real CLI: reference stacks and generated {cli_sizes}")
+        side_by_side = engine.measure(args.workdir / "engine", cli_sizes, reference=not args.no_reference)
+
     body = rows(results, reference)
     verdicts = targets(results, reference, user_pack)
     elapsed = time.perf_counter() - started
@@ -287,6 +297,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "reference": reference.to_json() if reference else None,
         "user_pack_load": user_pack,
         "targets": verdicts,
+        "side_by_side": side_by_side,
         "elapsed_s": elapsed,
     }
 
@@ -315,6 +326,15 @@ def render(report: dict[str, Any]) -> str:
         lines.append("")
     for t in report["targets"]:
         lines.append(f"{t['verdict']:<4}  {t['target']}: {t['measured']}")
+    side = report["side_by_side"]
+    lines.append("")
+    if side.get("rows"):
+        lines.append(f"Side by side with the real engine ({side['source']}; all four packs, local backend, "
+                     "stand-in providers; one run each):")
+        lines.append(format_table(engine.COLUMNS, side["table"]))
+        lines.extend(f"{r['program']}: {r['error']}" for r in side["rows"] if r["error"])
+    else:
+        lines.append(f"Side by side with the real engine: not measured ({side['error']})")
     s = report["settings"]
     lines.append("")
     lines.append(
