@@ -376,6 +376,7 @@ class Evaluator:
                         severity=run.rule.severity,
                         enforcement_level="advisory",
                         message=f"{run.policy.description}\n{stale_text(ex, pack.name)}",
+                        urn=run.stack.root_urn,  # a stack-level note: the engine files it there
                         location=run.fallback,
                         stack=run.stack.label,
                         kind="note",

@@ -28,7 +28,7 @@ PINNED = re.search(r"github.com/pulumi/pulumi/pkg/v3 (v\S+)", (HERE / "go.mod").
 SUPPORTED = ((3, 260), (4, 0))
 HOW_TO_GET = "run `make pulumi-cli` (builds the pinned CLI from Go modules) or put pulumi >= 3.260 on PATH"
 # Packages whose provider is the stand-in (plugins/standin_provider.py): only the cloud API is not real.
-STANDIN_PACKAGES = ("gcp", "kubernetes")
+STANDIN_PACKAGES = ("gcp", "kubernetes", "aws", "azure-native")
 PASSPHRASE = "tierguard-e2e"  # the local backend's secrets passphrase (test stacks only)
 
 
@@ -36,7 +36,8 @@ def _sdk_version(package: str) -> str:
     """The plugin version the installed Python SDK of `package` asks the engine for."""
     from importlib import resources
 
-    spec = json.loads(resources.files(f"pulumi_{package}").joinpath("pulumi-plugin.json").read_text())
+    module = f"pulumi_{package.replace('-', '_')}"
+    spec = json.loads(resources.files(module).joinpath("pulumi-plugin.json").read_text())
     return spec["version"]
 
 

@@ -3,8 +3,9 @@
 The `pulumi` CLI, its engine (step generation, protect, replace, aliases, the analyzer host), the
 Python SDK running the program, pulumi-policy and the packs are all real. The real pulumi-gcp
 provider's Go module is not served by the module proxy here, and the real Kubernetes provider needs a
-cluster (or a long build), so `pulumi-resource-gcp` and `pulumi-resource-kubernetes` on the test PATH
-run this instead. It speaks the engine's ResourceProvider gRPC protocol:
+cluster (or a long build), and neither are aws or azure-native here, so the e2e workspaces install
+this as `pulumi-resource-{gcp,kubernetes,aws,azure-native}` instead. It speaks the engine's
+ResourceProvider gRPC protocol:
 
 - CheckConfig/Configure accept anything; Check returns the inputs unchanged.
 - Diff reports the changed top-level keys, and asks for a replace when a key (or path) in the
@@ -36,6 +37,12 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 REPLACE_ON: dict[str, tuple[str, ...]] = {
     "*gcp": ("name", "project"),
     "*kubernetes": ("metadata.name", "metadata.namespace", "apiVersion", "kind"),
+    "*aws": (),
+    "*azure-native": ("resourceGroupName", "location"),
+    "aws:s3/bucket:Bucket": ("bucket",),
+    "aws:s3/bucketV2:BucketV2": ("bucket",),
+    "aws:rds/cluster:Cluster": ("clusterIdentifier", "engine"),
+    "aws:dynamodb/table:Table": ("name",),
     "gcp:storage/bucket:Bucket": ("location",),
     "gcp:sql/databaseInstance:DatabaseInstance": ("region", "databaseVersion", "masterInstanceName"),
     "gcp:sql/database:Database": ("instance",),
@@ -139,6 +146,12 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def _outputs(self, type_: str, inputs: dict[str, Any], preview: bool) -> dict[str, Any]:
         outputs = dict(inputs)
+        if self.package == "aws":
+            # pulumi-aws takes a policy document as an object or as JSON text and returns JSON text
+            for key, value in inputs.items():
+                if isinstance(value, dict) and (key == "policy" or key.endswith("Policy")):
+                    text = json.dumps(value)
+                    outputs[key] = UNKNOWN if UNKNOWN in text else text
         for key, compute in COMPUTED.get(type_, {}).items():
             if key not in inputs:
                 outputs[key] = UNKNOWN if preview else compute(inputs)
@@ -213,8 +226,9 @@ def _type_of(urn: str) -> str:
 def _sdk_version(package: str) -> str:
     """Report the version of the installed Python SDK's plugin, so the engine sees what it asked for."""
     try:
-        spec = json.loads(resources.files(f"pulumi_{package}").joinpath("pulumi-plugin.json").read_text())
-        return spec.get("version") or metadata.version(f"pulumi_{package}")
+        module = f"pulumi_{package.replace('-', '_')}"
+        spec = json.loads(resources.files(module).joinpath("pulumi-plugin.json").read_text())
+        return spec.get("version") or metadata.version(module)
     except (ModuleNotFoundError, FileNotFoundError, metadata.PackageNotFoundError):
         return "0.0.0"
 
