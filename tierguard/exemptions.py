@@ -344,6 +344,8 @@ class Exemptions:
     everywhere: list[Exemption] = field(default_factory=list)  # policy config `all`
     per_policy: dict[str, list[Exemption]] = field(default_factory=dict)
     _memo: dict[str, list[Exemption]] = field(default_factory=dict, repr=False)
+    # no exemption at all: what policies check first, on every call (the common case)
+    empty: bool = True
 
     def all(self) -> list[Exemption]:
         out = list(self.everywhere)
@@ -418,4 +420,5 @@ def build(
             max_days=limit,
             hidden={SECRET_TEXT},
         )
+    out.empty = not out.all()
     return out
