@@ -286,3 +286,31 @@ def test_a_refused_stack_reference_fails_only_its_stack(
             session.run(loaded, "a")
         assert session.run(loaded, "b").outputs == {"stack": "b"}
     assert [r.proc.returncode for r in runners] == [0]  # the same runner answered both
+
+
+# -- a runner closed from another thread -------------------------------------------------------------
+
+
+def test_closing_a_runner_twice_or_killing_it_after_close_is_harmless(tmp_path: Path) -> None:
+    """A failed read kills the runners still busy while their capture threads close them too."""
+    import sys
+
+    from tierguard.capture import RunnerProcess
+
+    runner = RunnerProcess(Path(sys.executable), tmp_path)
+    runner.close()
+    runner.close()
+    runner.kill()
+    assert runner.closed and runner.proc.returncode is not None
+
+
+def test_a_capture_on_a_runner_closed_by_another_thread_is_a_runner_failure(tmp_path: Path) -> None:
+    """Not ValueError('I/O operation on closed file'): the capture ends like one whose runner died."""
+    import sys
+
+    from tierguard.capture import RunnerFailure, RunnerProcess
+
+    runner = RunnerProcess(Path(sys.executable), tmp_path)
+    runner.kill()
+    with pytest.raises(RunnerFailure, match="the read was abandoned"):
+        runner.capture({"project": "p", "stack": "dev"}, lambda name: {})

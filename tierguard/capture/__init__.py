@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,10 @@ class RunnerProcess:
 
     def __init__(self, python: Path, cwd: Path) -> None:
         self.cwd = cwd  # the project directory it runs
+        # A failed read kills runners from another thread while their capture is reading: closing
+        # twice at once, or reading stderr while it closes, must never happen (see close()).
+        self._lock = threading.Lock()
+        self.closed = False
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         # stderr (the program's prints) goes to a file: a pipe nobody reads could fill and block it
         self.errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (lives with the runner)
@@ -86,13 +91,17 @@ class RunnerProcess:
                 stdin.flush()
         except BrokenPipeError:
             pass  # the runner died; its stderr says why (below)
+        except ValueError:
+            if not self.closed:
+                self.kill()
+                raise
+            # closed by another thread (a failed read abandons the captures still running)
         except BaseException:
             self.kill()  # interrupted mid-conversation: the runner cannot be used again
             raise
         if final is None:  # the runner died: its last words are in its stderr
             self.proc.wait()
-            self.errors.seek(0)
-            lines = [ln for ln in self.errors.read().splitlines() if ln.strip()]
+            lines = self._last_words()
             self.close()
         if refused is not None:
             raise refused
@@ -100,15 +109,28 @@ class RunnerProcess:
             raise RunnerFailure(lines[-1] if lines else f"exit status {self.proc.returncode}")
         return final
 
+    def _last_words(self) -> list[str]:
+        """The runner's stderr, unless another thread already closed it (the read was abandoned)."""
+        with self._lock:
+            if self.closed:
+                return ["the read was abandoned"]
+            self.errors.seek(0)
+            return [ln for ln in self.errors.read().splitlines() if ln.strip()]
+
     def close(self) -> None:
-        """End of stdin: the runner leaves once its current run is over (at once when idle)."""
-        for stream in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(OSError):
-                if stream is not None:
-                    stream.close()
-        self.proc.wait()
-        # kill() may run (from a failing read) while a capture thread is closing the same runner.
-        with contextlib.suppress(ValueError):
+        """End of stdin: the runner leaves once its current run is over (at once when idle).
+
+        Idempotent and serialised: kill() from a failed read may run while a capture thread is
+        closing the same runner, and two closes at once raise "I/O operation on closed file"."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            for stream in (self.proc.stdin, self.proc.stdout):
+                with contextlib.suppress(OSError):
+                    if stream is not None:
+                        stream.close()
+            self.proc.wait()
             self.errors.close()
 
     def kill(self) -> None:
