@@ -6,13 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tierguard.model import InputError
-from tierguard.policies.tier import (
-    project_of_urn,
-    resolve_tier,
-    stack_of_urn,
-    tier_from_project,
-)
+from tierguard.policies.tier import resolve_tier, tier_from_project
 from tierguard.testing import findings, resource, run, stack
+from tierguard.urn import project_of_urn, stack_of_urn
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 

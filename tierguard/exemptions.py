@@ -26,6 +26,8 @@ from datetime import date, datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Any
 
+from tierguard.urn import split_urn
+
 CLOCK_ENV = "TIERGUARD_TODAY"
 STACK_KEY = "tierguard:exemptions"
 DEFAULT_MAX_DAYS = 180
@@ -117,14 +119,6 @@ class ExemptionError(Exception):
         super().__init__(f"{where}: {problem}")
 
 
-def split_urn(urn: str) -> tuple[str, str]:
-    """(type, name) of a URN; the type without its parent-type qualifiers."""
-    parts = urn.split("::")
-    if len(parts) < 4:
-        return "", urn
-    return parts[-2].rsplit("$", 1)[-1], parts[-1]
-
-
 @dataclass(frozen=True)
 class Exemption:
     policy: str
@@ -170,7 +164,7 @@ class Exemption:
             return True
         if not urn:
             return False
-        type_, name = split_urn(urn)
+        _, _, type_, name = split_urn(urn)
         if pattern.startswith("urn:"):
             return urn == pattern or fnmatchcase(urn, pattern)
         if pattern.startswith("type:"):

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tierguard.urn import name_of_urn
+
 if TYPE_CHECKING:
     from tierguard.model import Finding, Result
     from tierguard.policies.base import Pack
@@ -30,7 +32,7 @@ JsonInput = str | Path | Mapping[str, Any] | None
 
 def _describe(f: Finding) -> str:
     where = f" at {f.location}" if f.location else ""
-    resource = f.urn.rsplit("::", 1)[-1] if f.urn else "(stack)"
+    resource = name_of_urn(f.urn) if f.urn else "(stack)"
     kind = f" ({f.type})" if f.type else ""
     head, _, detail = f.message.partition("\n")
     return f"  [{f.enforcement_level}] {f.pack}/{f.policy}: {resource}{kind}{where}\n      {detail or head}"

@@ -22,10 +22,10 @@ from tierguard.exemptions import (
     stale_text,
 )
 from tierguard.model import Exempted, Finding, InputError, Location, Stack
-from tierguard.plan import CHANGE_OPS, Step
+from tierguard.model_steps import CHANGE_OPS, Step
 from tierguard.plan.config import PlanSettings
 from tierguard.plan.kinds import is_iam, is_storage
-from tierguard.readers.export import split_urn
+from tierguard.urn import split_urn
 
 PACK = "plan-guard"
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tierguard.model import TIERS, Stack
+from tierguard.urn import project_of_urn, stack_of_urn
 
 TIER_TAG = "tier"
 
@@ -56,22 +57,6 @@ class TierResolution:
 
     def describe(self) -> str:
         return f"tier {self.tier} (from {self.source})" if self.tier else "tier unresolved"
-
-
-def project_of_urn(urn: str | None) -> str | None:
-    """``urn:pulumi:<stack>::<project>::<type>::<name>`` -> project."""
-    if not urn or not urn.startswith("urn:pulumi:"):
-        return None
-    parts = urn[len("urn:pulumi:") :].split("::")
-    return parts[1] if len(parts) >= 3 and parts[1] else None
-
-
-def stack_of_urn(urn: str | None) -> str | None:
-    """``urn:pulumi:<stack>::...`` -> stack name."""
-    if not urn or not urn.startswith("urn:pulumi:"):
-        return None
-    stack = urn[len("urn:pulumi:") :].split("::", 1)[0]
-    return stack or None
 
 
 def tier_from_project(project: str | None) -> str | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tierguard.model import InputError, Stack
-from tierguard.plan import Step
+from tierguard.model_steps import Step
 from tierguard.readers.events import is_event, parse_lines, read_events
 from tierguard.readers.export import read_export
 from tierguard.readers.preview import read_preview

@@ -11,7 +11,7 @@ Each line is ``{"sequence", "timestamp", "<kind>Event": {...}}``. What matters h
 * ``summaryEvent``: the end of the run.
 
 The stream always carries replacement sub-steps and sames (it is not filtered like the document),
-which :func:`tierguard.plan.fold_steps` folds. Event states carry no ``sourcePosition`` or
+which :func:`tierguard.model_steps.fold_steps` folds. Event states carry no ``sourcePosition`` or
 dependencies, so findings from a stream have no source line.
 """
 
@@ -21,7 +21,7 @@ import json
 from typing import Any
 
 from tierguard.model import InputError, Resource, Stack
-from tierguard.plan import Step
+from tierguard.model_steps import Step
 from tierguard.readers import schema
 from tierguard.readers.export import resource_from_state
 from tierguard.readers.preview import build, normalise_diagnostic

@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from tierguard import wire
 from tierguard.model import InputError, Location, Resource, Stack
+from tierguard.urn import names_from_urns, split_urn
 
 _DEFAULTS_KEY = "__defaults"
 _SECRET_PLACEHOLDER = wire.SECRET_PLACEHOLDER
@@ -141,17 +142,6 @@ def parse_source_position(position: Any) -> Location | None:
     return Location(path, line, column)
 
 
-def split_urn(urn: str) -> tuple[str, str, str, str]:
-    """``urn:pulumi:<stack>::<project>::<qualified type>::<name>`` -> (stack, project, type, name)."""
-    if not urn.startswith("urn:pulumi:"):
-        return "", "", "", urn
-    parts = urn[len("urn:pulumi:") :].split("::", 3)
-    if len(parts) < 4:
-        return "", "", "", urn
-    stack, project, qualified, name = parts
-    return stack, project, qualified.rsplit("$", 1)[-1], name
-
-
 def _timeouts(value: Any) -> dict[str, float] | None:
     if not isinstance(value, dict):
         return None
@@ -213,15 +203,6 @@ def resource_from_state(state: dict[str, Any], source: str, with_outputs: bool =
         provider=state.get("provider") or None,
         location=parse_source_position(state.get("sourcePosition")),
     )
-
-
-def names_from_urns(urns: list[str]) -> tuple[str, str]:
-    """(project, stack) from the first well-formed URN; ("unknown", "unknown") if none."""
-    for urn in urns:
-        stack, project, _, _ = split_urn(urn)
-        if project:
-            return project, stack
-    return "unknown", "unknown"
 
 
 def stack_tags(config: dict[str, Any]) -> dict[str, str]:

@@ -4,11 +4,11 @@ Each step is ``{op, urn, provider, oldState, newState, diffReasons, replaceReaso
 with states shaped like stack-export resources. The CLI always lists the root stack resource, so a
 document without steps is not a finished preview. Sames appear only with ``--show-sames`` and
 replacement sub-steps only with ``--show-replacement-steps``; both are folded by
-:func:`tierguard.plan.fold_steps`.
+:func:`tierguard.model_steps.fold_steps`.
 
 Two views come out of one read: the **new state** (a :class:`Stack` of what will exist, each
 resource carrying its step's ``op``, ``old`` state and diff details) for the policy packs, and
-the logical :class:`~tierguard.plan.Step` list for the plan rules, which also sees deletes.
+the logical :class:`~tierguard.model_steps.Step` list for the plan rules, which also sees deletes.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ import json
 from typing import Any
 
 from tierguard.model import InputError, Resource, Stack
-from tierguard.plan import GONE_OPS, Step, fold_steps
+from tierguard.model_steps import GONE_OPS, NO_CHANGE_OPS, Step, fold_steps
 from tierguard.readers import schema
-from tierguard.readers.export import names_from_urns, resource_from_state, stack_tags
-
-# Ops of changeSummary that mean something will change (a summary with only these is "no changes").
-_NO_CHANGE_OPS = frozenset({"same", "read", "refresh"})
+from tierguard.readers.export import resource_from_state, stack_tags
+from tierguard.urn import names_from_urns
 
 
 def normalise_diagnostic(diag: dict[str, Any]) -> dict[str, Any] | None:
@@ -96,7 +94,7 @@ def read_preview(doc: dict[str, Any], source: str) -> tuple[Stack, list[Step]]:
     diagnostics = [d for d in map(normalise_diagnostic, doc.get("diagnostics") or []) if d]
     if raw_steps is None or raw_steps == []:
         errors = [d["message"].splitlines()[0] for d in diagnostics if d["severity"] == "error"]
-        changes = {k: v for k, v in summary.items() if k not in _NO_CHANGE_OPS and v}
+        changes = {k: v for k, v in summary.items() if k not in NO_CHANGE_OPS and v}
         if raw_steps == [] and not errors and not changes:
             pass  # an explicitly empty plan: nothing will change
         elif errors:

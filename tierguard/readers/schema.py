@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from tierguard.model import InputError
+from tierguard.model_steps import STEP_OPS
 
 _STR = {"type": "string"}
 _BOOL = {"type": "boolean"}
@@ -59,13 +60,7 @@ RESOURCE_STATE: dict[str, Any] = {
 }
 
 _STATE_OR_NULL = {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/state"}]}
-# The step operations the engine reports (display.StepOp). An op tierguard does not know is refused:
-# a guard that skipped it could pass a plan that should block.
-STEP_OPS = (
-    "same", "create", "update", "delete", "replace", "create-replacement", "delete-replaced", "read",
-    "read-replacement", "refresh", "discard", "discard-replaced", "remove-pending-replace", "import",
-    "import-replacement",
-)
+# The step operations the engine reports (STEP_OPS): an op tierguard does not know is refused.
 _OP = {"type": "string", "enum": list(STEP_OPS)}
 _DIAGNOSTIC = {
     "type": "object",

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from tierguard.model import Exempted, Finding, Result
 from tierguard.policies.base import Pack
 from tierguard.report.sarif import detail, packs_for, rules_for
+from tierguard.urn import name_of_urn
 
 # XML 1.0 forbids most control characters even when escaped; a message must never break the report.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -26,7 +27,7 @@ def _clean(text: str) -> str:
 
 def _line(f: Finding) -> str:
     where = f" at {f.location}" if f.location else ""
-    resource = f.urn.rsplit("::", 1)[-1] if f.urn else "(stack)"
+    resource = name_of_urn(f.urn) if f.urn else "(stack)"
     kind = f" ({f.type})" if f.type else ""
     level = "note" if f.kind == "note" else f.enforcement_level
     return f"- [{level}] {resource}{kind}{where}: {detail(f)}"

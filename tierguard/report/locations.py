@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from tierguard.model import Finding, Stack
+from tierguard.urn import name_of_urn
 
 
 def _source_dir(stack: Stack) -> Path | None:
@@ -69,7 +70,7 @@ def display_path(stack: Stack, file: str) -> str:
 def resource_label(f: Finding) -> str:
     if not f.urn:
         return "the stack"
-    name = f.urn.rsplit("::", 1)[-1]
+    name = name_of_urn(f.urn)
     return f"{name} ({f.type})" if f.type else name
 
 

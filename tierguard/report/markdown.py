@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from tierguard.model import Exempted, Finding, Result, Stack
 from tierguard.report.locations import detail, display_path
+from tierguard.urn import name_of_urn
 
 MAX_ROWS_PER_STACK = 100
 
@@ -61,7 +62,7 @@ def _level(f: Finding) -> str:
 def _resource(f: Finding) -> str:
     if not f.urn:
         return "(stack)"
-    name = f.urn.rsplit("::", 1)[-1]
+    name = name_of_urn(f.urn)
     return f"{cell(name)}<br>{code(f.type)}" if f.type else cell(name)
 
 

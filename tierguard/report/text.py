@@ -17,6 +17,7 @@ from rich.table import Table
 
 from tierguard.model import Finding, Result
 from tierguard.report.locations import detail, display_path
+from tierguard.urn import name_of_urn
 
 GROUP_AFTER = 10
 
@@ -26,7 +27,7 @@ _LEVEL_STYLE = {"mandatory": "bold red", "remediate": "bold red", "advisory": "y
 def _resource_label(f: Finding) -> str:
     if not f.urn:
         return "(stack)"
-    name = escape(f.urn.rsplit("::", 1)[-1])
+    name = escape(name_of_urn(f.urn))
     return f"{name}\n[dim]{escape(f.type)}[/dim]" if f.type else name
 
 
