@@ -1,0 +1,179 @@
+"""The import contract: data flows one way, inputs -> model -> policies -> findings -> reporters.
+
+Read from the source with :mod:`ast` (every import, the ones inside functions and under
+``TYPE_CHECKING`` included), so a forbidden import fails here before anyone runs the code path.
+Each layer lists what it MAY import from tierguard; anything else is a violation.
+
+    model layer   tierguard.model, .model_steps (Step, fold_steps, op sets), .urn, .wire
+    capture       <- model                (capture.runner: nothing of tierguard at all)
+    readers       <- model, capture, files
+    catalog       <- model
+    policies      <- model, catalog, exemptions, stackcontext, files
+    plan          <- model, catalog, exemptions, files, policies.tier (the one tier resolution)
+    report        <- model, policies.tier, plan.summary
+                     and, until Result carries rule descriptors, policies.base and packs
+    commands/cli  only the cli, the commands, ``python -m tierguard`` and pre-commit import them
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "tierguard"
+
+MODEL = ("tierguard.model", "tierguard.model_steps", "tierguard.urn", "tierguard.wire")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Modules under ``prefixes`` may import from tierguard only what ``allowed`` names."""
+
+    name: str
+    prefixes: tuple[str, ...]
+    allowed: tuple[str, ...]
+
+
+LAYERS = (
+    Layer("model", MODEL, MODEL),
+    Layer("capture", ("tierguard.capture",), ("tierguard.capture", *MODEL)),
+    Layer("capture runner (runs in the program's venv)", ("tierguard.capture.runner",), ()),
+    Layer(
+        "readers",
+        ("tierguard.readers",),
+        ("tierguard.readers", "tierguard.capture", "tierguard.files", *MODEL),
+    ),
+    Layer("catalog", ("tierguard.catalog",), ("tierguard.catalog", *MODEL)),
+    Layer(
+        "policies",
+        ("tierguard.policies",),
+        (
+            "tierguard.policies",
+            "tierguard.catalog",
+            "tierguard.exemptions",
+            "tierguard.stackcontext",
+            "tierguard.files",
+            *MODEL,
+        ),
+    ),
+    Layer(
+        "plan",
+        ("tierguard.plan",),
+        (
+            "tierguard.plan",
+            "tierguard.catalog",
+            "tierguard.exemptions",
+            "tierguard.files",
+            "tierguard.policies.tier",
+            *MODEL,
+        ),
+    ),
+    Layer(
+        "report",
+        ("tierguard.report",),
+        (
+            "tierguard.report",
+            "tierguard.policies.tier",
+            "tierguard.plan.summary",
+            # SARIF and JUnit describe rules from the packs; to go when Result carries the
+            # rule descriptors (issue 17, item 2).
+            "tierguard.policies.base",
+            "tierguard.packs",
+            *MODEL,
+        ),
+    ),
+)
+
+# The command layer sits on top: nothing below it imports it.
+TOP = ("tierguard.cli", "tierguard.commands")
+TOP_IMPORTERS = ("tierguard.cli", "tierguard.commands", "tierguard.__main__", "tierguard.precommit")
+
+
+def _under(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def package_sources() -> dict[str, str]:
+    return {_module_name(p): p.read_text(encoding="utf-8") for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports_of(module: str, source: str, known: set[str]) -> list[tuple[str, int]]:
+    """The tierguard modules ``source`` imports, with their lines. ``from tierguard import wire``
+    is an import of ``tierguard.wire``; relative imports are resolved against ``module``."""
+    is_package = module in known and any(k.startswith(module + ".") for k in known)
+    out: list[tuple[str, int]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out += [(a.name, node.lineno) for a in node.names if _under(a.name, ("tierguard",))]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = module.split(".")
+                anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
+                base = ".".join([*anchor, *([base] if base else [])])
+            if not _under(base, ("tierguard",)):
+                continue
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                out.append((sub if sub in known else base, node.lineno))
+    return out
+
+
+def violations(sources: dict[str, str]) -> list[str]:
+    """Every import that breaks the contract, as ``module:line imports target (layer)``."""
+    known = set(sources)
+    found: list[str] = []
+    for module, source in sorted(sources.items()):
+        for target, line in imports_of(module, source, known):
+            if target == "tierguard":  # the package itself holds only ``__version__``
+                continue
+            for layer in LAYERS:
+                if _under(module, layer.prefixes) and not _under(target, layer.allowed):
+                    found.append(f"{module}:{line} imports {target} (layer {layer.name})")
+            if _under(target, TOP) and not _under(module, TOP_IMPORTERS):
+                found.append(f"{module}:{line} imports {target} (only the command layer may)")
+    return found
+
+
+def test_the_package_keeps_the_import_contract():
+    assert violations(package_sources()) == []
+
+
+@pytest.mark.parametrize("layer", LAYERS, ids=lambda layer: layer.name)
+def test_every_layer_names_real_modules(layer: Layer):
+    # A contract over a renamed or removed module would hold vacuously.
+    known = set(package_sources())
+    for prefix in (*layer.prefixes, *layer.allowed):
+        assert any(_under(m, (prefix,)) for m in known), prefix
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("tierguard.readers.preview", "from tierguard.plan.rules import evaluate_plan\n"),
+        ("tierguard.readers.preview", "def f():\n    from tierguard.plan import config\n"),
+        ("tierguard.readers.export", "from tierguard.policies import tier\n"),
+        ("tierguard.readers.export", "from ..policies.tier import stack_tier\n"),
+        ("tierguard.plan.rules", "from tierguard.readers.export import resource_from_state\n"),
+        ("tierguard.plan.rules", "import tierguard.capture\n"),
+        ("tierguard.report.text", "from tierguard.readers import load_stacks\n"),
+        ("tierguard.report.text", "from tierguard.capture import CaptureSession\n"),
+        ("tierguard.report.text", "from tierguard.policies.iam import rules\n"),
+        ("tierguard.model", "from tierguard.urn import split_urn\nfrom tierguard import exemptions\n"),
+        ("tierguard.policies.tier", "from tierguard.commands.check import check\n"),
+    ],
+)
+def test_a_forbidden_import_is_caught(module: str, source: str):
+    sources = package_sources()
+    sources[module] = sources[module] + "\n" + source
+    assert violations(sources), f"{module} may not import that"
