@@ -21,7 +21,8 @@ DEMO = Pack(
     (
         resource_policy(
             Rule(
-                "demo-policy", "Demo | title", "Demo description.", "iam", "high", "mandatory", "Fix it.",
+                name="demo-policy", title="Demo | title", description="Demo description.", category="iam",
+                severity="high", enforcement="mandatory", remediation="Fix it.",
                 references=("CIS GCP 1.6", "CKV_GCP_41"),
                 config={"roles": {"type": "array", "default": ["roles/owner"]}, "allow": {"type": "array"}},
             ),

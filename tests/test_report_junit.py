@@ -10,17 +10,18 @@ from tierguard.report import junit
 
 RULES = {
     "no-datastore-in-app-tier": Rule(
-        "no-datastore-in-app-tier", "No datastore in an app stack", "Datastores live in the infra tier.",
-        "tier-boundary", "high", "mandatory", "Move it to infra.",
+        name="no-datastore-in-app-tier", title="No datastore in an app stack",
+        description="Datastores live in the infra tier.", category="tier-boundary", severity="high",
+        enforcement="mandatory", remediation="Move it to infra.",
     ),
     "sql-deletion-protection": Rule(
-        "sql-deletion-protection", "SQL deletion protection", "Databases must not be deletable.",
-        "deletion-protection", "critical", "mandatory",
-        "Set deletionProtection.",
+        name="sql-deletion-protection", title="SQL deletion protection",
+        description="Databases must not be deletable.", category="deletion-protection", severity="critical",
+        enforcement="mandatory", remediation="Set deletionProtection.",
     ),
     "labels-required": Rule(
-        "labels-required", "Labels", "Labels make ownership visible.", "iam", "low", "advisory",
-        "Add labels.",
+        name="labels-required", title="Labels", description="Labels make ownership visible.", category="iam",
+        severity="low", enforcement="advisory", remediation="Add labels.",
     ),
 }
 PACK = Pack("demo-pack", "Demo.", tuple(resource_policy(r, lambda a, rep: None) for r in RULES.values()))

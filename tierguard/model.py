@@ -12,6 +12,7 @@ secret signature. Keeping that form means the evaluator can hand exactly what th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,13 @@ CATEGORIES = ("tier-boundary", "iam", "deletion-protection", "plan-size")
 TIERS = ("identity", "infra", "app")
 
 ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+
+SEVERITIES = ("low", "medium", "high", "critical")
+
+# The category of a finding that is no policy's verdict: the Pulumi engine's own error or warning
+# diagnostics kept from a preview (``pulumi-engine-error``/``-warning``). Not one of the four
+# policy categories on purpose: a failed preview is neither a size nor an IAM problem.
+ENGINE_CATEGORY = "engine"
 
 
 @dataclass(frozen=True)
@@ -131,6 +139,53 @@ class Stack:
         return f"urn:pulumi:{stack}::{self.project}::pulumi:pulumi:Stack::{self.project}-{stack}"
 
 
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """What a user asks about a guardrail before adopting it: the metadata beside a policy (a pack's
+    ``pulumi_policy`` policy carries its rule, see :mod:`tierguard.policies.base`) or beside a plan
+    rule (:mod:`tierguard.plan.rules`). Reporters describe rules from these, never from packs."""
+
+    name: str
+    title: str
+    description: str
+    category: str
+    severity: str
+    enforcement: str
+    remediation: str
+    # CIS controls and peer rule ids, e.g. ("CIS GCP 1.6", "CKV_GCP_41", "Trivy AVD-GCP-0011")
+    references: tuple[str, ...] = ()
+    # JSON Schema "properties" of the policy's config (each with a "default" where one applies)
+    config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    # False for a policy of a user's own pack: its category may be the pack's name (see rule_of)
+    builtin: bool = True
+
+    def __post_init__(self) -> None:
+        if self.builtin and self.category not in (*CATEGORIES, ENGINE_CATEGORY):
+            raise ValueError(f"{self.name}: category {self.category!r} is not one of {CATEGORIES}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"{self.name}: severity {self.severity!r} is not one of {SEVERITIES}")
+        if "enforcementLevel" in self.config:
+            raise ValueError(f"{self.name}: enforcementLevel may not be a config property")
+
+    def defaults(self) -> dict[str, Any]:
+        """The config a policy sees when the user sets nothing (the CLI fills schema defaults)."""
+        return {k: v["default"] for k, v in self.config.items() if "default" in v}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "category": self.category,
+            "severity": self.severity,
+            "enforcementLevel": self.enforcement,
+            "remediation": self.remediation,
+            "references": list(self.references),
+            "configSchema": {"type": "object", "properties": dict(self.config)},
+        }
+
+
 @dataclass(frozen=True)
 class Finding:
     """One violation (or advisory note) of one policy on one resource or on the whole stack."""
@@ -207,8 +262,11 @@ class Result:
     remediations: list[Remediation] = field(default_factory=list)
     # Filled by the plan guard for preview inputs (a JSON-ready summary).
     plan: dict[str, Any] | None = None
-    # Names of the packs that were evaluated (reporters list their rules).
+    # Names of the packs that were evaluated.
     packs: list[str] = field(default_factory=list)
+    # policy name -> (pack name, rule): every rule that judged this stack (each policy of the packs
+    # run, the plan rules), so reporters describe rules without loading any pack.
+    rules: dict[str, tuple[str, Rule]] = field(default_factory=dict)
     # Wall-clock seconds spent per phase (capture, evaluate, ...), for benchmarks and --timings.
     timings: dict[str, float] = field(default_factory=dict)
     # Findings covered by an exemption in force (not violations; reports list them apart).

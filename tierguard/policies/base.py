@@ -24,57 +24,24 @@ from pulumi_policy import (
 
 from tierguard import stackcontext
 from tierguard.exemptions import CONFIG_PROPERTIES, exempted_text, expired_text
-from tierguard.model import CATEGORIES
+from tierguard.model import CATEGORIES, SEVERITIES, Rule
 
-SEVERITIES = ("low", "medium", "high", "critical")
+__all__ = [
+    "SEVERITIES",
+    "Pack",
+    "Rule",
+    "foreign_rule",
+    "honours_exemptions",
+    "register_rule",
+    "resource_policy",
+    "rule_of",
+    "stack_policy",
+]
 
-
-@dataclass(frozen=True)
-class Rule:
-    """What a user asks about a guardrail before adopting it."""
-
-    name: str
-    title: str
-    description: str
-    category: str
-    severity: str
-    enforcement: str
-    remediation: str
-    # CIS controls and peer rule ids, e.g. ("CIS GCP 1.6", "CKV_GCP_41", "Trivy AVD-GCP-0011")
-    references: tuple[str, ...] = ()
-    # JSON Schema "properties" of the policy's config (each with a "default" where one applies)
-    config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-    # False for a policy of a user's own pack: its category may be the pack's name (see rule_of)
-    builtin: bool = True
-
-    def __post_init__(self) -> None:
-        if self.builtin and self.category not in CATEGORIES:
-            raise ValueError(f"{self.name}: category {self.category!r} is not one of {CATEGORIES}")
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"{self.name}: severity {self.severity!r} is not one of {SEVERITIES}")
-        if "enforcementLevel" in self.config:
-            raise ValueError(f"{self.name}: enforcementLevel may not be a config property")
-
-    def defaults(self) -> dict[str, Any]:
-        """The config a policy sees when the user sets nothing (the CLI fills schema defaults)."""
-        return {k: v["default"] for k, v in self.config.items() if "default" in v}
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "category": self.category,
-            "severity": self.severity,
-            "enforcementLevel": self.enforcement,
-            "remediation": self.remediation,
-            "references": list(self.references),
-            "configSchema": {"type": "object", "properties": dict(self.config)},
-        }
-
-
-_RULES: dict[int, Rule] = {}
+# Attributes a policy object carries (set where it is built, read by :func:`rule_of`): its
+# metadata, and whether its findings go through :func:`honouring_exemptions`.
+RULE_ATTRIBUTE = "tierguard_rule"
+HONOURS_ATTRIBUTE = "tierguard_honours_exemptions"
 
 
 def _framework(rule: Rule) -> PolicyComplianceFramework | None:
@@ -135,13 +102,16 @@ def honouring_exemptions(name: str, validate: Callable[..., Any]) -> Callable[..
     return validate_with_exemptions
 
 
-_HONOURING: set[int] = set()
-
-
 def honours_exemptions(policy: Any) -> bool:
     """Whether ``policy`` was built here (its findings go through :func:`honouring_exemptions`);
     a user's own pack's policies do not, so its exemptions are never claimed for them."""
-    return id(policy) in _HONOURING
+    return getattr(policy, HONOURS_ATTRIBUTE, False) is True
+
+
+def _attach(policy: Policy, rule: Rule) -> None:
+    """Give a policy built here its rule, and mark it as honouring exemptions."""
+    setattr(policy, RULE_ATTRIBUTE, rule)
+    setattr(policy, HONOURS_ATTRIBUTE, True)
 
 
 def _remediate_unless_exempted(name: str, remediate: Callable[..., Any]) -> Callable[..., Any]:
@@ -167,15 +137,13 @@ def resource_policy(
         remediate=_remediate_unless_exempted(rule.name, remediate) if remediate else None,
         **_common(rule),
     )
-    _RULES[id(policy)] = rule
-    _HONOURING.add(id(policy))
+    _attach(policy, rule)
     return policy
 
 
 def stack_policy(rule: Rule, validate: Callable[..., Any]) -> StackValidationPolicy:
     policy = StackValidationPolicy(validate=honouring_exemptions(rule.name, validate), **_common(rule))
-    _RULES[id(policy)] = rule
-    _HONOURING.add(id(policy))
+    _attach(policy, rule)
     return policy
 
 
@@ -204,13 +172,14 @@ def foreign_rule(policy: Policy, pack_name: str, pack_level: str = "advisory") -
 def register_rule(policy: Policy, rule: Rule) -> None:
     """Remember ``rule`` as the metadata of ``policy`` (what :func:`rule_of` returns for it), unless
     the policy already has its own (one of tierguard's, served from its pack directory)."""
-    _RULES.setdefault(id(policy), rule)
+    if getattr(policy, RULE_ATTRIBUTE, None) is None:
+        setattr(policy, RULE_ATTRIBUTE, rule)
 
 
 def rule_of(policy: Policy) -> Rule:
     """The metadata a policy was built from (a policy built elsewhere gets a minimal one)."""
-    rule = _RULES.get(id(policy))
-    if rule is not None:
+    rule = getattr(policy, RULE_ATTRIBUTE, None)
+    if isinstance(rule, Rule):
         return rule
     return foreign_rule(policy, CATEGORIES[0])
 

@@ -298,6 +298,7 @@ def _grant_stack_validator(check: GrantRule) -> Callable[..., None]:
 
 
 def _grant_rule(
+    *,
     name: str,
     title: str,
     description: str,
@@ -310,23 +311,35 @@ def _grant_rule(
     infer_service_accounts: bool = False,
 ) -> GrantRule:
     config = {**(extra_config or {}), **ALLOWLIST_CONFIG, **JUDGE_CONDITIONAL_CONFIG}
-    rule = Rule(name, title, description, CATEGORY, severity, enforcement, remediation, references, config)
+    rule = Rule(
+        name=name,
+        title=title,
+        description=description,
+        category=CATEGORY,
+        severity=severity,
+        enforcement=enforcement,
+        remediation=remediation,
+        references=references,
+        config=config,
+    )
     return GrantRule(rule, hits, infer_service_accounts)
 
 
 GRANT_RULES: tuple[GrantRule, ...] = (
     _grant_rule(
-        "gcp-no-basic-roles",
-        "No basic roles at project, folder or organization scope",
-        "Basic roles (owner, editor; optionally viewer) must not be granted at project, folder or "
-        "organization scope.",
-        "high",
-        "Replace roles/owner and roles/editor with the predefined roles the member needs (e.g. "
+        name="gcp-no-basic-roles",
+        title="No basic roles at project, folder or organization scope",
+        description=(
+            "Basic roles (owner, editor; optionally viewer) must not be granted at project, folder or "
+            "organization scope."
+        ),
+        severity="high",
+        remediation="Replace roles/owner and roles/editor with the predefined roles the member needs (e.g. "
         "roles/cloudsql.admin for the database team), or a custom role; grant them on the resources "
         "concerned rather than the project where possible.",
-        ("CKV_GCP_115", "CKV_GCP_116", "CKV_GCP_117"),
-        _basic_roles,
-        {
+        references=("CKV_GCP_115", "CKV_GCP_116", "CKV_GCP_117"),
+        hits=_basic_roles,
+        extra_config={
             "includeViewer": {
                 "type": "boolean",
                 "default": False,
@@ -336,78 +349,103 @@ GRANT_RULES: tuple[GrantRule, ...] = (
         },
     ),
     _grant_rule(
-        "gcp-no-broad-impersonation",
-        "No Service Account User / Token Creator at project scope",
-        "roles/iam.serviceAccountUser and roles/iam.serviceAccountTokenCreator must be granted on one "
-        "service account, not at project, folder or organization scope.",
-        "high",
-        "Grant the role on the one service account the member must use (gcp.serviceaccount.IAMMember "
-        "with service_account_id) instead of the project.",
-        ("CIS GCP 1.6", "CKV_GCP_41", "Trivy AVD-GCP-0011", "Trivy AVD-GCP-0005", "Trivy AVD-GCP-0009"),
-        _impersonation,
+        name="gcp-no-broad-impersonation",
+        title="No Service Account User / Token Creator at project scope",
+        description=(
+            "roles/iam.serviceAccountUser and roles/iam.serviceAccountTokenCreator must be granted on one "
+            "service account, not at project, folder or organization scope."
+        ),
+        severity="high",
+        remediation=(
+            "Grant the role on the one service account the member must use (gcp.serviceaccount.IAMMember "
+            "with service_account_id) instead of the project."
+        ),
+        references=(
+            "CIS GCP 1.6", "CKV_GCP_41", "Trivy AVD-GCP-0011", "Trivy AVD-GCP-0005", "Trivy AVD-GCP-0009"
+        ),
+        hits=_impersonation,
     ),
     _grant_rule(
-        "gcp-no-broad-iam-admin",
-        "No IAM-admin or impersonation roles at project scope",
-        "Roles that administer IAM or mint credentials (iam.securityAdmin, iam.serviceAccountAdmin, "
-        "iam.serviceAccountKeyAdmin, iam.workloadIdentityUser, resourcemanager.*IamAdmin, ...) must not "
-        "be granted at project, folder or organization scope.",
-        "critical",
-        "Grant IAM administration to a small break-glass group through an approved allowlist entry, and "
-        "grant roles/iam.workloadIdentityUser on the one service account a workload impersonates.",
-        ("CIS GCP 1.8", "CKV_GCP_44", "CKV_GCP_45", "CKV_GCP_49"),
-        _iam_admin,
+        name="gcp-no-broad-iam-admin",
+        title="No IAM-admin or impersonation roles at project scope",
+        description=(
+            "Roles that administer IAM or mint credentials (iam.securityAdmin, iam.serviceAccountAdmin, "
+            "iam.serviceAccountKeyAdmin, iam.workloadIdentityUser, resourcemanager.*IamAdmin, ...) must not "
+            "be granted at project, folder or organization scope."
+        ),
+        severity="critical",
+        remediation=(
+            "Grant IAM administration to a small break-glass group through an approved allowlist entry, and "
+            "grant roles/iam.workloadIdentityUser on the one service account a workload impersonates."
+        ),
+        references=("CIS GCP 1.8", "CKV_GCP_44", "CKV_GCP_45", "CKV_GCP_49"),
+        hits=_iam_admin,
     ),
     _grant_rule(
-        "gcp-no-privileged-service-accounts",
-        "Service accounts hold no owner, editor or admin roles at project scope",
-        "A service account must not hold roles/owner, roles/editor or a predefined admin role "
+        name="gcp-no-privileged-service-accounts",
+        title="Service accounts hold no owner, editor or admin roles at project scope",
+        description="A service account must not hold roles/owner, roles/editor or a predefined admin role "
         "(roles/<service>.admin, roles/<service>.<x>Admin) at project, folder or organization scope.",
-        "high",
-        "Give the service account the narrowest predefined roles it needs (e.g. roles/storage.objectAdmin "
-        "on one bucket, roles/cloudsql.client on the project), or a custom role.",
-        ("CIS GCP 1.5", "CKV_GCP_42", "Trivy AVD-GCP-0007"),
-        _privileged_service_account,
+        severity="high",
+        remediation=(
+            "Give the service account the narrowest predefined roles it needs (e.g. "
+            "roles/storage.objectAdmin "
+            "on one bucket, roles/cloudsql.client on the project), or a custom role."
+        ),
+        references=("CIS GCP 1.5", "CKV_GCP_42", "Trivy AVD-GCP-0007"),
+        hits=_privileged_service_account,
         infer_service_accounts=True,
     ),
     _grant_rule(
-        "gcp-service-agent-roles-only-for-agents",
-        "Service agent roles only for Google's service agents",
-        "A `*.serviceAgent` role (roles/container.serviceAgent, roles/run.serviceAgent, ...) at project, "
-        "folder or organization scope may be held only by a Google-managed service agent "
-        "(service-<number>@gcp-sa-<service>.iam.gserviceaccount.com or a documented legacy address); "
-        "granted to a user, a group or an ordinary service account it is a broad grant.",
-        "high",
-        "Grant the member the narrow predefined roles it needs instead; leave service agent roles to "
-        "the agents Google creates (gcp.projects.ServiceIdentity gives the agent's address).",
-        ("Google Cloud IAM: service agents",),
-        _service_agent_role,
+        name="gcp-service-agent-roles-only-for-agents",
+        title="Service agent roles only for Google's service agents",
+        description=(
+            "A `*.serviceAgent` role (roles/container.serviceAgent, roles/run.serviceAgent, ...) at project, "
+            "folder or organization scope may be held only by a Google-managed service agent "
+            "(service-<number>@gcp-sa-<service>.iam.gserviceaccount.com or a documented legacy address); "
+            "granted to a user, a group or an ordinary service account it is a broad grant."
+        ),
+        severity="high",
+        remediation=(
+            "Grant the member the narrow predefined roles it needs instead; leave service agent roles to "
+            "the agents Google creates (gcp.projects.ServiceIdentity gives the agent's address)."
+        ),
+        references=("Google Cloud IAM: service agents",),
+        hits=_service_agent_role,
     ),
     _grant_rule(
-        "gcp-no-default-service-account-grants",
-        "No grants to default service accounts",
-        "The default Compute Engine (<n>-compute@developer) and App Engine (<project>@appspot) service "
-        "accounts must not be granted roles.",
-        "medium",
-        "Create a dedicated service account for the workload, grant it the roles it needs and attach it "
-        "to the workload; leave the default service accounts without grants (or disable them).",
-        ("CKV_GCP_46", "CKV_GCP_47", "CKV_GCP_48"),
-        _default_service_account,
+        name="gcp-no-default-service-account-grants",
+        title="No grants to default service accounts",
+        description=(
+            "The default Compute Engine (<n>-compute@developer) and App Engine (<project>@appspot) service "
+            "accounts must not be granted roles."
+        ),
+        severity="medium",
+        remediation=(
+            "Create a dedicated service account for the workload, grant it the roles it needs and attach it "
+            "to the workload; leave the default service accounts without grants (or disable them)."
+        ),
+        references=("CKV_GCP_46", "CKV_GCP_47", "CKV_GCP_48"),
+        hits=_default_service_account,
     ),
     _grant_rule(
-        "gcp-no-public-iam-members",
-        "No allUsers / allAuthenticatedUsers on any IAM type",
-        "IAM grants to allUsers or allAuthenticatedUsers make a resource public; only allowlisted "
-        "public endpoints may have them.",
-        "critical",
-        "Grant the role to the users, groups or service accounts that need it. For a deliberate public "
-        "endpoint (e.g. a public Cloud Run service's roles/run.invoker) add a {resource, role} entry to "
-        "allowedPublic.",
-        ("CIS GCP 5.1", "CKV_GCP_28", "CKV_GCP_99", "CKV_GCP_100", "CKV_GCP_101", "CKV_GCP_102",
+        name="gcp-no-public-iam-members",
+        title="No allUsers / allAuthenticatedUsers on any IAM type",
+        description=(
+            "IAM grants to allUsers or allAuthenticatedUsers make a resource public; only allowlisted "
+            "public endpoints may have them."
+        ),
+        severity="critical",
+        remediation=(
+            "Grant the role to the users, groups or service accounts that need it. For a deliberate public "
+            "endpoint (e.g. a public Cloud Run service's roles/run.invoker) add a {resource, role} entry to "
+            "allowedPublic."
+        ),
+        references=("CIS GCP 5.1", "CKV_GCP_28", "CKV_GCP_99", "CKV_GCP_100", "CKV_GCP_101", "CKV_GCP_102",
          "CKV_GCP_107", "CKV_GCP_112", "CKV2_GCP_6", "CKV2_GCP_8"),
-        _public,
-        PUBLIC_ALLOWLIST_CONFIG,
-        "mandatory",
+        hits=_public,
+        extra_config=PUBLIC_ALLOWLIST_CONFIG,
+        enforcement="mandatory",
     ),
 )
 

@@ -272,6 +272,7 @@ def _document_validator(check: DocumentRule) -> Callable[..., None]:
 
 
 def _rule(
+    *,
     name: str,
     title: str,
     description: str,
@@ -282,65 +283,92 @@ def _rule(
     enforcement: str = "mandatory",
 ) -> Rule:
     config = {**(extra or {}), **_ALLOWED_RESOURCES}
-    return Rule(name, title, description, CATEGORY, severity, enforcement, remediation, references, config)
+    return Rule(
+        name=name,
+        title=title,
+        description=description,
+        category=CATEGORY,
+        severity=severity,
+        enforcement=enforcement,
+        remediation=remediation,
+        references=references,
+        config=config,
+    )
 
 
 DOCUMENT_RULES: tuple[DocumentRule, ...] = (
     DocumentRule(
         _rule(
-            "aws-iam-no-wildcard-actions",
-            "No `*` or sensitive `service:*` actions on every resource",
-            "AWS identity policies (managed, inline, role/user/group policies) must not Allow `*`, a "
-            "sensitive `service:*` (iam, sts, kms, organizations, ...) or a NotAction on `Resource: *` "
-            "(a NotResource counts as every resource).",
-            "critical",
-            "List the actions the identity needs and the ARNs they apply to; use AWS managed job-function "
-            "policies or a permissions boundary instead of `*`.",
-            ("CIS AWS 1.16", "CKV_AWS_1", "Trivy AVD-AWS-0057"),
-            {**_SENSITIVE, **_JUDGE_CONDITIONAL},
+            name="aws-iam-no-wildcard-actions",
+            title="No `*` or sensitive `service:*` actions on every resource",
+            description=(
+                "AWS identity policies (managed, inline, role/user/group policies) must not Allow `*`, a "
+                "sensitive `service:*` (iam, sts, kms, organizations, ...) or a NotAction on `Resource: *` "
+                "(a NotResource counts as every resource)."
+            ),
+            severity="critical",
+            remediation=(
+                "List the actions the identity needs and the ARNs they apply to; use AWS managed "
+                "job-function "
+                "policies or a permissions boundary instead of `*`."
+            ),
+            references=("CIS AWS 1.16", "CKV_AWS_1", "Trivy AVD-AWS-0057"),
+            extra={**_SENSITIVE, **_JUDGE_CONDITIONAL},
         ),
         _wildcard_hits,
     ),
     DocumentRule(
         _rule(
-            "aws-iam-no-passrole-on-all",
-            "No iam:PassRole on every role",
-            "AWS identity policies must not Allow iam:PassRole (or a wildcard covering it) on `*` or on "
-            "every role of an account.",
-            "high",
-            "Name the role ARNs the identity may pass, and add an `iam:PassedToService` condition.",
-            (),
-            dict(_JUDGE_CONDITIONAL),
+            name="aws-iam-no-passrole-on-all",
+            title="No iam:PassRole on every role",
+            description=(
+                "AWS identity policies must not Allow iam:PassRole (or a wildcard covering it) on `*` or on "
+                "every role of an account."
+            ),
+            severity="high",
+            remediation=(
+                "Name the role ARNs the identity may pass, and add an `iam:PassedToService` condition."
+            ),
+            references=(),
+            extra=dict(_JUDGE_CONDITIONAL),
         ),
         _passrole_hits,
     ),
     DocumentRule(
         _rule(
-            "aws-no-public-principal",
-            "No `Principal: *` without a condition in resource and trust policies",
-            "Bucket, queue, topic, key, repository, secret and file-system policies and role trust "
-            'policies must not Allow `Principal: "*"` (or `{AWS: "*"}`, or a NotPrincipal) without a '
-            "Condition scoping it to an account, organisation or source.",
-            "critical",
-            "Name the principals (account, role or service ARNs), or scope the statement with a condition "
-            "such as aws:PrincipalOrgID, aws:SourceArn or aws:SourceAccount.",
-            ("CKV_AWS_70",),
-            dict(_JUDGE_CONDITIONAL),
+            name="aws-no-public-principal",
+            title="No `Principal: *` without a condition in resource and trust policies",
+            description=(
+                "Bucket, queue, topic, key, repository, secret and file-system policies and role trust "
+                'policies must not Allow `Principal: "*"` (or `{AWS: "*"}`, or a NotPrincipal) without a '
+                "Condition scoping it to an account, organisation or source."
+            ),
+            severity="critical",
+            remediation=(
+                "Name the principals (account, role or service ARNs), or scope the statement with a "
+                "condition "
+                "such as aws:PrincipalOrgID, aws:SourceArn or aws:SourceAccount."
+            ),
+            references=("CKV_AWS_70",),
+            extra=dict(_JUDGE_CONDITIONAL),
         ),
         _public_hits,
     ),
     DocumentRule(
         _rule(
-            "aws-iam-oidc-trust-pinned-subject",
-            "CI OIDC trust policies pin the repository",
-            "A role trusting GitHub Actions or GitLab CI OIDC tokens must carry a `<issuer>:sub` condition "
-            "naming one repository (e.g. `repo:org/app:ref:refs/heads/main`, `repo:org/app:*`), or any "
-            "repository on the platform can assume it.",
-            "high",
-            "Add `StringEquals`/`StringLike` on `token.actions.githubusercontent.com:sub` (or "
+            name="aws-iam-oidc-trust-pinned-subject",
+            title="CI OIDC trust policies pin the repository",
+            description=(
+                "A role trusting GitHub Actions or GitLab CI OIDC tokens must carry a `<issuer>:sub` "
+                "condition "
+                "naming one repository (e.g. `repo:org/app:ref:refs/heads/main`, `repo:org/app:*`), or any "
+                "repository on the platform can assume it."
+            ),
+            severity="high",
+            remediation="Add `StringEquals`/`StringLike` on `token.actions.githubusercontent.com:sub` (or "
             "`gitlab.com:sub`) with `repo:<org>/<repo>:...` (GitLab: `project_path:<group>/<project>:...`).",
-            ("CKV_AWS_358",),
-            {
+            references=("CKV_AWS_358",),
+            extra={
                 "allowedSubjects": {
                     "type": "array",
                     "items": {"type": "string"},
@@ -359,15 +387,20 @@ DOCUMENT_RULES: tuple[DocumentRule, ...] = (
 # -- the conditional-statement advisory ----------------------------------------------------------------
 
 CONDITIONAL_RULE = _rule(
-    "aws-iam-conditional-broad-statement",
-    "Broad AWS statements under a Condition",
-    "A statement an AWS least-privilege rule would refuse is scoped by a Condition; review that the "
-    "condition really bounds it.",
-    "medium",
-    "Check the condition (source ARN, organisation, tags, MFA) bounds the statement as intended. Make this "
-    "policy mandatory to refuse conditional broad statements, or disable it to trust conditions.",
-    ("CKV_AWS_1", "CKV_AWS_70"),
-    dict(_SENSITIVE),
+    name="aws-iam-conditional-broad-statement",
+    title="Broad AWS statements under a Condition",
+    description=(
+        "A statement an AWS least-privilege rule would refuse is scoped by a Condition; review that the "
+        "condition really bounds it."
+    ),
+    severity="medium",
+    remediation=(
+        "Check the condition (source ARN, organisation, tags, MFA) bounds the statement as intended. Make "
+        "this "
+        "policy mandatory to refuse conditional broad statements, or disable it to trust conditions."
+    ),
+    references=("CKV_AWS_1", "CKV_AWS_70"),
+    extra=dict(_SENSITIVE),
     enforcement="advisory",
 )
 
@@ -390,16 +423,21 @@ def _conditional_validate(args: Any, report_violation: Callable[..., None]) -> N
 # -- managed policy attachments --------------------------------------------------------------------
 
 MANAGED_RULE = _rule(
-    "aws-iam-no-broad-managed-policies",
-    "No AdministratorAccess, PowerUserAccess or IAMFullAccess attachments",
-    "The AWS managed policies AdministratorAccess, PowerUserAccess and IAMFullAccess must not be attached "
-    "(policy attachments, a role's managedPolicyArns, exclusive attachments, IAM Identity Center "
-    "permission sets).",
-    "critical",
-    "Attach a customer managed policy listing the actions the identity needs, or narrower AWS managed "
-    "job-function policies; keep administrator access to a break-glass role via an allowlist entry.",
-    ("CKV_AWS_274", "CKV2_AWS_56"),
-    {
+    name="aws-iam-no-broad-managed-policies",
+    title="No AdministratorAccess, PowerUserAccess or IAMFullAccess attachments",
+    description=(
+        "The AWS managed policies AdministratorAccess, PowerUserAccess and IAMFullAccess must not be "
+        "attached "
+        "(policy attachments, a role's managedPolicyArns, exclusive attachments, IAM Identity Center "
+        "permission sets)."
+    ),
+    severity="critical",
+    remediation=(
+        "Attach a customer managed policy listing the actions the identity needs, or narrower AWS managed "
+        "job-function policies; keep administrator access to a break-glass role via an allowlist entry."
+    ),
+    references=("CKV_AWS_274", "CKV2_AWS_56"),
+    extra={
         "allowedPolicies": {
             "type": "array",
             "items": {"type": "string"},
@@ -432,14 +470,19 @@ def _managed_validate(args: Any, report_violation: Callable[..., None]) -> None:
 # -- EKS cluster admin ---------------------------------------------------------------------------------
 
 EKS_RULE = _rule(
-    "aws-eks-no-cluster-admin",
-    "No EKS cluster-admin access",
-    "EKS access entries must not associate AmazonEKSClusterAdminPolicy at cluster scope, and the aws-auth "
-    "ConfigMap must not map IAM roles or users to system:masters.",
-    "high",
-    "Associate AmazonEKSAdminPolicy/AmazonEKSEditPolicy at namespace scope (or a Kubernetes Role via "
-    "kubernetesGroups); never map an IAM identity to system:masters.",
-    (),
+    name="aws-eks-no-cluster-admin",
+    title="No EKS cluster-admin access",
+    description=(
+        "EKS access entries must not associate AmazonEKSClusterAdminPolicy at cluster scope, and the "
+        "aws-auth "
+        "ConfigMap must not map IAM roles or users to system:masters."
+    ),
+    severity="high",
+    remediation=(
+        "Associate AmazonEKSAdminPolicy/AmazonEKSEditPolicy at namespace scope (or a Kubernetes Role via "
+        "kubernetesGroups); never map an IAM identity to system:masters."
+    ),
+    references=(),
 )
 
 

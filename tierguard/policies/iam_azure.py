@@ -44,6 +44,7 @@ _ISSUER_SUBJECTS = {url: re.compile(pattern) for url, (_, pattern) in catalog.CI
 
 
 def _rule(
+    *,
     name: str,
     title: str,
     description: str,
@@ -53,7 +54,17 @@ def _rule(
     extra: Mapping[str, Any] | None = None,
 ) -> Rule:
     config = {**(extra or {}), **_ALLOWED_RESOURCES}
-    return Rule(name, title, description, CATEGORY, severity, "mandatory", remediation, references, config)
+    return Rule(
+        name=name,
+        title=title,
+        description=description,
+        category=CATEGORY,
+        severity=severity,
+        enforcement="mandatory",
+        remediation=remediation,
+        references=references,
+        config=config,
+    )
 
 
 # -- role assignments ----------------------------------------------------------------------------------
@@ -84,18 +95,22 @@ def _scope_from_dependencies(res: Any, key: str) -> str | None:
 
 
 ROLE_ASSIGNMENT_RULE = _rule(
-    "azure-no-broad-role-assignments",
-    "No Owner, Contributor or User Access Administrator at subscription, management-group or "
+    name="azure-no-broad-role-assignments",
+    title="No Owner, Contributor or User Access Administrator at subscription, management-group or "
     "resource-group scope",
-    "Azure role assignments (azure-native and classic) must not grant Owner, Contributor, User Access "
-    "Administrator or Role Based Access Control Administrator at tenant root, management-group, "
-    "subscription or resource-group scope. A scope unknown during preview is judged by the resource it "
-    "comes from (a resource group's id is resource-group scope).",
-    "high",
-    "Assign a narrower built-in role (e.g. Storage Blob Data Contributor, AKS RBAC Writer) on the "
-    "resources concerned, or a custom role; keep Owner to a break-glass group via allowedPrincipals.",
-    (),
-    {
+    description=(
+        "Azure role assignments (azure-native and classic) must not grant Owner, Contributor, User Access "
+        "Administrator or Role Based Access Control Administrator at tenant root, management-group, "
+        "subscription or resource-group scope. A scope unknown during preview is judged by the resource it "
+        "comes from (a resource group's id is resource-group scope)."
+    ),
+    severity="high",
+    remediation=(
+        "Assign a narrower built-in role (e.g. Storage Blob Data Contributor, AKS RBAC Writer) on the "
+        "resources concerned, or a custom role; keep Owner to a break-glass group via allowedPrincipals."
+    ),
+    references=(),
+    extra={
         "allowedPrincipals": {
             "type": "array",
             "items": {"type": "string"},
@@ -135,14 +150,19 @@ def _role_assignments(args: Any, report_violation: Callable[..., None]) -> None:
 # -- custom roles ----------------------------------------------------------------------------------------
 
 CUSTOM_ROLE_RULE = _rule(
-    "azure-no-wildcard-custom-roles",
-    "No custom roles with `*` actions",
-    "Azure custom role definitions must not allow `*` or `Microsoft.Authorization/*` actions: such a "
-    "role is Owner under another name.",
-    "high",
-    "List the resource-provider actions the role needs (e.g. Microsoft.Storage/storageAccounts/read); use "
-    "notActions only to trim a narrow wildcard.",
-    ("CKV_AZURE_39",),
+    name="azure-no-wildcard-custom-roles",
+    title="No custom roles with `*` actions",
+    description=(
+        "Azure custom role definitions must not allow `*` or `Microsoft.Authorization/*` actions: such a "
+        "role is Owner under another name."
+    ),
+    severity="high",
+    remediation=(
+        "List the resource-provider actions the role needs (e.g. Microsoft.Storage/storageAccounts/read); "
+        "use "
+        "notActions only to trim a narrow wildcard."
+    ),
+    references=("CKV_AZURE_39",),
 )
 
 
@@ -169,14 +189,20 @@ def _custom_roles(args: Any, report_violation: Callable[..., None]) -> None:
 # -- federated identity credentials ------------------------------------------------------------------------
 
 FEDERATED_RULE = _rule(
-    "azure-federated-credential-pinned-subject",
-    "Federated identity credentials pin their subject",
-    "A federated identity credential must carry a subject, and for GitHub Actions / GitLab CI issuers the "
-    "subject must name one repository (`repo:<org>/<repo>:...`, `project_path:<group>/<project>:...`).",
-    "high",
-    "Set subject to the exact claim of the workflow that deploys, e.g. `repo:my-org/app:environment:prod`.",
-    (),
-    {
+    name="azure-federated-credential-pinned-subject",
+    title="Federated identity credentials pin their subject",
+    description=(
+        "A federated identity credential must carry a subject, and for GitHub Actions / GitLab CI issuers "
+        "the "
+        "subject must name one repository (`repo:<org>/<repo>:...`, `project_path:<group>/<project>:...`)."
+    ),
+    severity="high",
+    remediation=(
+        "Set subject to the exact claim of the workflow that deploys, e.g. "
+        "`repo:my-org/app:environment:prod`."
+    ),
+    references=(),
+    extra={
         "allowedSubjects": {
             "type": "array",
             "items": {"type": "string"},
@@ -240,25 +266,35 @@ def _setting_validator(
 
 
 AKS_RULE = _rule(
-    "azure-aks-no-local-accounts",
-    "AKS clusters disable local accounts",
-    "AKS managed clusters must disable local accounts (azure-native disableLocalAccounts, classic "
-    "localAccountDisabled; both default to enabled) so that every access goes through Entra ID.",
-    "medium",
-    "Set disable_local_accounts=True (azure-native) or local_account_disabled=True (classic) with Entra ID "
-    "integration and Azure RBAC or Kubernetes RBAC bindings for the admins.",
-    ("CKV_AZURE_141",),
+    name="azure-aks-no-local-accounts",
+    title="AKS clusters disable local accounts",
+    description=(
+        "AKS managed clusters must disable local accounts (azure-native disableLocalAccounts, classic "
+        "localAccountDisabled; both default to enabled) so that every access goes through Entra ID."
+    ),
+    severity="medium",
+    remediation=(
+        "Set disable_local_accounts=True (azure-native) or local_account_disabled=True (classic) with Entra "
+        "ID "
+        "integration and Azure RBAC or Kubernetes RBAC bindings for the admins."
+    ),
+    references=("CKV_AZURE_141",),
 )
 
 PUBLIC_BLOB_RULE = _rule(
-    "azure-storage-no-public-blob-access",
-    "Storage accounts and containers allow no public blob access",
-    "Storage accounts must not allow public blob access (azure-native allowBlobPublicAccess, default "
-    "false; classic allowNestedItemsToBePublic, default true) and blob containers must be private.",
-    "high",
-    "Set allow_blob_public_access=False (azure-native) or allow_nested_items_to_be_public=False (classic) "
-    "and keep containers private; serve public content through a CDN or SAS tokens.",
-    ("CKV_AZURE_190", "CKV_AZURE_59", "Trivy AVD-AZU-0007"),
+    name="azure-storage-no-public-blob-access",
+    title="Storage accounts and containers allow no public blob access",
+    description=(
+        "Storage accounts must not allow public blob access (azure-native allowBlobPublicAccess, default "
+        "false; classic allowNestedItemsToBePublic, default true) and blob containers must be private."
+    ),
+    severity="high",
+    remediation=(
+        "Set allow_blob_public_access=False (azure-native) or allow_nested_items_to_be_public=False "
+        "(classic) "
+        "and keep containers private; serve public content through a CDN or SAS tokens."
+    ),
+    references=("CKV_AZURE_190", "CKV_AZURE_59", "Trivy AVD-AZU-0007"),
 )
 
 
