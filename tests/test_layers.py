@@ -10,8 +10,7 @@ Each layer lists what it MAY import from tierguard; anything else is a violation
     catalog       <- model
     policies      <- model, catalog, exemptions, stackcontext, files
     plan          <- model, catalog, exemptions, files, policies.tier (the one tier resolution)
-    report        <- model, policies.tier, plan.summary
-                     and, until Result carries rule descriptors, policies.base and packs
+    report        <- model, policies.tier, plan.summary (rules come with each Result)
     commands/cli  only the cli, the commands, ``python -m tierguard`` and pre-commit import them
 """
 
@@ -78,10 +77,6 @@ LAYERS = (
             "tierguard.report",
             "tierguard.policies.tier",
             "tierguard.plan.summary",
-            # SARIF and JUnit describe rules from the packs; to go when Result carries the
-            # rule descriptors (issue 17, item 2).
-            "tierguard.policies.base",
-            "tierguard.packs",
             *MODEL,
         ),
     ),
@@ -169,6 +164,8 @@ def test_every_layer_names_real_modules(layer: Layer):
         ("tierguard.report.text", "from tierguard.readers import load_stacks\n"),
         ("tierguard.report.text", "from tierguard.capture import CaptureSession\n"),
         ("tierguard.report.text", "from tierguard.policies.iam import rules\n"),
+        ("tierguard.report.sarif", "from tierguard.policies.base import rule_of\n"),
+        ("tierguard.report.junit", "def f():\n    from tierguard.packs import load_pack\n"),
         ("tierguard.model", "from tierguard.urn import split_urn\nfrom tierguard import exemptions\n"),
         ("tierguard.policies.tier", "from tierguard.commands.check import check\n"),
     ],

@@ -151,7 +151,8 @@ def test_protected_destroy_can_be_made_advisory(tmp_path):
     assert destroy.enforcement_level == "advisory"
 
 
-def test_engine_error_about_something_else_is_plan_size(tmp_path):
+def test_engine_error_about_something_else_is_the_engines_own(tmp_path):
+    """Not a plan-size finding (the plan's size is fine): the honest category is the engine's."""
     doc = json.loads(PITFALL.read_text())
     doc["diagnostics"] = [
         {"urn": doc["steps"][1]["urn"], "message": "error: provider crashed\n", "severity": "error"}
@@ -160,7 +161,7 @@ def test_engine_error_about_something_else_is_plan_size(tmp_path):
     path.write_text(json.dumps(doc))
     findings, _ = judge(path)
     engine = next(f for f in findings if f.policy == "pulumi-engine-error")
-    assert engine.category == "plan-size" and engine.blocking and engine.type == "aws:s3/bucket:Bucket"
+    assert engine.category == "engine" and engine.blocking and engine.type == "aws:s3/bucket:Bucket"
 
 
 # -- size limits and blast radius -------------------------------------------------------------------
@@ -427,3 +428,22 @@ def test_bad_plan_config_exits_2(tmp_path, capsys, text, problem):
 def test_plan_config_load_errors_are_input_errors(tmp_path):
     with pytest.raises(InputError, match="cannot read plan config"):
         PlanConfig.load(tmp_path / "missing.yaml")
+
+
+def test_sarif_describes_every_plan_rule_from_its_rule(capsys):
+    """The plan rules are Rules: SARIF lists each one the plan was judged by (title, help,
+    category) whether it fired or not, and every finding names its own rule."""
+    from tierguard.plan.rules import RULES
+
+    rc = main(["plan", "--plan-only", "--format", "sarif", str(PROTECTED)])
+    assert rc == 1
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    described = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert set(described) == set(RULES)  # --plan-only: no pack ran, so no pack's rules
+    for name, rule in RULES.items():
+        assert described[name]["shortDescription"]["text"] == rule.title
+        assert described[name]["properties"]["tags"][0] == rule.category
+    fired = {r["ruleId"] for r in run["results"]}
+    assert {"plan-protected-destroy", "pulumi-engine-error"} <= fired
+    for res in run["results"]:
+        assert run["tool"]["driver"]["rules"][res["ruleIndex"]]["id"] == res["ruleId"]

@@ -9,8 +9,10 @@ import pytest
 
 from tierguard import docs
 from tierguard.cli import main
-from tierguard.model import CATEGORIES, InputError
+from tierguard.docs import plan_guard
+from tierguard.model import CATEGORIES, ENGINE_CATEGORY, InputError
 from tierguard.packs import PACK_MODULES, all_packs
+from tierguard.plan import rules as plan_rules
 from tierguard.policies.base import SEVERITIES, Pack, Rule, resource_policy
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -43,18 +45,32 @@ def test_json_lists_every_pack_policy_and_catalog(capsys: pytest.CaptureFixture[
     code, out, _ = run(capsys, "--format", "json")
     assert code == 0
     doc = json.loads(out)
-    assert [p["name"] for p in doc["packs"]] == list(PACK_MODULES)
-    for pack_doc, pack in zip(doc["packs"], all_packs(), strict=True):
+    assert [p["name"] for p in doc["packs"]] == [*PACK_MODULES, "plan-guard"]
+    for pack_doc, pack in zip(doc["packs"], [*all_packs(), plan_guard()], strict=True):
         assert pack_doc["description"] == pack.description
         assert isinstance(pack_doc["catalogs"], dict)
-        assert [p["name"] for p in pack_doc["policies"]] == [p.name for p in pack.policies]
+        assert [p["name"] for p in pack_doc["policies"]] == [r.name for r in pack.rules()]
         for policy in pack_doc["policies"]:
-            assert policy["category"] in CATEGORIES
+            # a pack policy carries one of the four categories; the plan guard's engine
+            # diagnostics are the engine's own
+            categories = (*CATEGORIES, ENGINE_CATEGORY) if pack.name == "plan-guard" else CATEGORIES
+            assert policy["category"] in categories
             assert policy["severity"] in SEVERITIES
             assert policy["enforcementLevel"] in ("advisory", "mandatory", "remediate", "disabled")
             assert policy["remediation"], f"{policy['name']} has no remediation steps"
             assert policy["configSchema"]["type"] == "object"
             assert isinstance(policy["references"], list)
+
+
+def test_the_plan_guard_is_described_from_its_own_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    """`tierguard policies --pack plan-guard` lists the rules `tierguard plan` judges with, each
+    described by the Rule its findings are built from."""
+    code, out, _ = run(capsys, "--format", "json", "--pack", "plan-guard")
+    assert code == 0
+    [guard] = json.loads(out)["packs"]
+    assert guard["name"] == plan_rules.PACK
+    assert guard["policies"] == [rule.to_json() for rule in plan_rules.RULES.values()]
+    assert guard["catalogs"]["tierThresholds"]["app"]["maxChanges"] == 30
 
 
 def test_every_pack_documents_its_catalogs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,9 +11,11 @@ import dataclasses
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tierguard.packs import PACK_MODULES, load_pack
 from tierguard.policies.base import Pack, Rule
 
 BEGIN_MARKER = "<!-- BEGIN POLICY TABLES -->"
@@ -36,10 +38,37 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def selected_packs(names: Sequence[str] | None = None) -> list[Pack]:
-    from tierguard.packs import PACK_MODULES, load_pack
+# The plan guard is judged by `tierguard plan` itself (it is not served to `pulumi preview`), yet
+# described like a pack: `tierguard policies`, the README tables and SARIF list its rules.
+PLAN_GUARD = "plan-guard"  # tierguard.plan.rules.PACK, the pack its findings name
 
-    return [load_pack(n) for n in (names or PACK_MODULES)]
+# Everything `tierguard policies` describes: the packs, then the plan guard.
+DESCRIBED: tuple[str, ...] = (*PACK_MODULES, PLAN_GUARD)
+
+
+@cache
+def plan_guard() -> Pack:
+    """The plan guard's rules (:data:`tierguard.plan.rules.RULES`) and built-in thresholds as a
+    pack with no policies to serve."""
+    from tierguard.plan import config, rules
+
+    return Pack(
+        name=PLAN_GUARD,
+        description=rules.DESCRIPTION,
+        policies=(),
+        own_rules=tuple(rules.RULES.values()),
+        catalogs={"tierThresholds": config.BUILTIN, "defaults": config.BASE},
+    )
+
+
+def described_pack(name: str) -> Pack:
+    """A pack, or the plan guard, by name (what `tierguard policies --pack` accepts)."""
+    return plan_guard() if name == PLAN_GUARD else load_pack(name)
+
+
+def selected_packs(names: Sequence[str] | None = None) -> list[Pack]:
+    """The packs (and the plan guard) named, default all of them."""
+    return [described_pack(n) for n in (names or DESCRIBED)]
 
 
 def pack_document(pack: Pack) -> dict[str, Any]:

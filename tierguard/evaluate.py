@@ -51,7 +51,17 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from tierguard import stackcontext, wire
 from tierguard.analyzer_view import analyzer_props, provider_urn, stack_property_dependencies
 from tierguard.exemptions import Exemption, ExemptionError, stale_text
-from tierguard.model import Exempted, Finding, InputError, Location, Remediation, Resource, Result, Stack
+from tierguard.model import (
+    Exempted,
+    Finding,
+    InputError,
+    Location,
+    Remediation,
+    Resource,
+    Result,
+    Rule,
+    Stack,
+)
 from tierguard.packconfig import PackConfig, PolicyConfig
 from tierguard.policies.base import Pack, honours_exemptions, rule_of
 
@@ -279,6 +289,15 @@ class Evaluator:
         self.config = config or PackConfig()
         self.paired = list(paired or [])
 
+    def rules(self) -> dict[str, tuple[str, Rule]]:
+        """policy name -> (pack name, rule) for every policy of the packs (the first pack naming a
+        policy wins): what reporters describe, so they never load a pack themselves."""
+        out: dict[str, tuple[str, Rule]] = {}
+        for pack in self.packs:
+            for policy in pack.policies:
+                out.setdefault(policy.name, (pack.name, rule_of(policy)))
+        return out
+
     def config_of(self, index: int) -> PackConfig:
         """The config file that applies to the ``index``-th pack."""
         own = self.paired[index] if index < len(self.paired) else None
@@ -385,7 +404,7 @@ class Evaluator:
 
     def _evaluate(self, stack: Stack, per_pack: list[dict[str, PolicyConfig]]) -> Result:
         started = time.perf_counter()
-        result = Result(stack=stack, packs=[p.name for p in self.packs])
+        result = Result(stack=stack, packs=[p.name for p in self.packs], rules=self.rules())
         configs = list(zip(self.packs, per_pack, strict=True))
         prepared = self._prepare([(p, c) for p, c in configs if p.runner is None], stack, result)
         configure_runtime(stack)

@@ -17,14 +17,8 @@ PACK_MODULES: dict[str, str] = {
 }
 
 
-# Users' packs loaded in this process (``--policy-pack``), by name, so reporters find them as well.
-USER_PACKS: dict[str, Pack] = {}
-
-
 def load_pack(name: str) -> Pack:
     """The pack called ``name``; an unknown name is bad usage (exit 2)."""
-    if name not in PACK_MODULES and name in USER_PACKS:
-        return USER_PACKS[name]
     return _builtin_pack(name)
 
 
@@ -39,3 +33,4 @@ def _builtin_pack(name: str) -> Pack:
 
 def all_packs() -> list[Pack]:
     return [load_pack(name) for name in PACK_MODULES]
+

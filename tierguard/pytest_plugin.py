@@ -110,8 +110,6 @@ class CheckResult:
 
         module, _, attr = FORMATS[fmt].partition(":")
         render = getattr(importlib.import_module(module), attr)
-        if fmt in ("sarif", "junit") and self.packs:
-            return render(self.results, packs=self.packs)
         return render(self.results)
 
 

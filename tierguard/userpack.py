@@ -37,7 +37,6 @@ from google.protobuf import json_format
 
 from tierguard.files import load_yaml
 from tierguard.model import Finding, InputError, Location, Remediation, Result, Stack
-from tierguard.packs import USER_PACKS
 from tierguard.policies.base import Pack, foreign_rule, register_rule, rule_of
 
 _CACHE: dict[Path, Pack] = {}
@@ -112,7 +111,6 @@ def load_policy_pack(directory: str | Path) -> Pack:
         project = read_project(Path(directory))
         pack = _load_in_venv(project) if project.virtualenv else _load_in_process(project)
         _CACHE[key] = pack
-        USER_PACKS[pack.name] = pack
     return pack
 
 

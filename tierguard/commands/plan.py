@@ -49,7 +49,7 @@ def plan(
     from tierguard.evaluate import Evaluator
     from tierguard.packconfig import PackConfig
     from tierguard.plan.config import PlanConfig
-    from tierguard.plan.rules import evaluate_plan, plan_exemptions
+    from tierguard.plan.rules import PACK, RULES, evaluate_plan, plan_exemptions
     from tierguard.readers.detect import read_plan
 
     if file is None:
@@ -90,6 +90,7 @@ def plan(
     plan_seconds = time.perf_counter() - started
 
     result = Evaluator(selected, pack_cfg, paired).evaluate(stack)
+    result.rules = {**{name: (PACK, rule) for name, rule in RULES.items()}, **result.rules}
     result.findings = plan_findings + result.findings
     result.exempted = exemptions.exempted + result.exempted
     summary["blocked"] = result.blocked

@@ -12,8 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tierguard.docs import jsonable, pack_document, selected_packs
-from tierguard.packs import PACK_MODULES
+from tierguard.docs import DESCRIBED, jsonable, pack_document, selected_packs
 from tierguard.policies.base import Pack, Rule
 
 _MAX_CELL = 200
@@ -76,8 +75,9 @@ def _print_pack(console: Console, pack: Pack) -> None:
 @click.command()
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a table per pack; json: {\"packs\": [...]} with full config schemas and catalogs.")
-@click.option("--pack", "packs", multiple=True, type=click.Choice(sorted(PACK_MODULES)),
-              help="Only these packs (repeatable); default: all, unless --policy-pack is given.")
+@click.option("--pack", "packs", multiple=True, type=click.Choice(sorted(DESCRIBED)),
+              help="Only these packs (repeatable; plan-guard: the rules of `tierguard plan`); default: all, "
+              "unless --policy-pack is given.")
 @click.option("--policy-pack", "policy_packs", multiple=True, type=click.Path(),
               help="A Python policy pack directory (repeatable), as `pulumi preview --policy-pack` takes.")
 def policies(fmt: str, packs: tuple[str, ...], policy_packs: tuple[str, ...]) -> int:

@@ -49,7 +49,8 @@ from tierguard.policies import tier as tiers
 CONFIG_NAMES = (".tierguard.yaml", "tierguard.yaml")
 DEFAULT_TIER = "default"
 
-_BASE: dict[str, Any] = {
+# Every tier's weights and settings before its thresholds (shown by `tierguard policies`).
+BASE: dict[str, Any] = {
     "opWeights": {"create": 1, "update": 1, "import": 1, "delete": 3, "replace": 3},
     "classWeights": {"storage": 5, "iam": 3},
     "typeWeights": {},
@@ -168,7 +169,7 @@ class PlanConfig:
         """Thresholds for ``stack``: built-in tier defaults <- defaults <- tiers[tier] <- stacks[stack]."""
         stack_entry = dict(self.stack_entry(stack) or {})
         tier, source = resolve_tier(stack, tier, stack_entry.pop("tier", None))
-        merged: dict[str, Any] = copy.deepcopy(_BASE)
+        merged: dict[str, Any] = copy.deepcopy(BASE)
         layers = [
             BUILTIN[tier],
             self.data.get("defaults") or {},

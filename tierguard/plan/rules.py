@@ -21,27 +21,116 @@ from tierguard.exemptions import (
     expired_text,
     stale_text,
 )
-from tierguard.model import Exempted, Finding, InputError, Location, Stack
+from tierguard.model import ENGINE_CATEGORY, Exempted, Finding, InputError, Location, Rule, Stack
 from tierguard.model_steps import CHANGE_OPS, Step
-from tierguard.plan.config import PlanSettings
+from tierguard.plan.config import BASE, SETTINGS_SCHEMA, PlanSettings
 from tierguard.plan.kinds import is_iam, is_storage
 from tierguard.urn import split_urn
 
 PACK = "plan-guard"
 
-# policy name -> (category, severity, description: the first line of every message)
-RULES: dict[str, tuple[str, str, str]] = {
-    "plan-protected-destroy": (
-        "deletion-protection",
-        "critical",
-        "The plan deletes or replaces storage, or a resource marked protect/retainOnDelete.",
-    ),
-    "plan-max-changes": ("plan-size", "high", "The plan changes more resources than the tier allows."),
-    "plan-max-deletes": ("plan-size", "high", "The plan deletes more resources than the tier allows."),
-    "plan-max-replaces": ("plan-size", "high", "The plan replaces more resources than the tier allows."),
-    "plan-blast-radius": ("plan-size", "high", "The plan's weighted blast-radius score is too high."),
-    "pulumi-engine-error": ("plan-size", "high", "The Pulumi engine reported an error during the preview."),
-    "pulumi-engine-warning": ("plan-size", "low", "The Pulumi engine reported a warning during the preview."),
+DESCRIPTION = (
+    "Judges a preview before it runs: size, deletes and replaces per tier, a weighted blast-radius "
+    "score, destroyed storage or protected resources, and the Pulumi engine's own diagnostics. Run by "
+    "`tierguard plan` (not served to `pulumi preview`); thresholds come from the plan config "
+    "(.tierguard.yaml `plan:`)."
+)
+
+_SPLIT = "Split the change into smaller previews, or raise the limit in the plan config (.tierguard.yaml) "
+_SPLIT += "if this size is intended."
+
+
+
+def _plan_config(*keys: str) -> dict[str, dict[str, Any]]:
+    """The plan-config keys (``.tierguard.yaml`` ``plan:``) a rule reads, with their schema and,
+    where one holds for every tier, their default; per-tier defaults are in ``tierThresholds``."""
+    out = {}
+    for key in keys:
+        schema = dict(SETTINGS_SCHEMA["properties"][key])
+        if key in BASE:
+            schema["default"] = BASE[key]
+        out[key] = schema
+    return out
+
+
+# The plan guard's rules, defined like every pack policy's (metadata beside the code): the first
+# line of every message is the rule's description. Levels are the defaults; the plan config sets
+# `protectedDestroy`, a blast-radius score between the two thresholds is advisory.
+RULES: dict[str, Rule] = {
+    rule.name: rule
+    for rule in (
+        Rule(
+            name="plan-protected-destroy",
+            title="No destroyed storage or protected resources",
+            description="The plan deletes or replaces storage, or a resource marked protect/retainOnDelete.",
+            category="deletion-protection",
+            severity="critical",
+            enforcement="mandatory",
+            remediation="Keep the resource (revert the change, or add an alias), or destroy it deliberately "
+            "in a change of its own with an exemption.",
+            config=_plan_config("protectedDestroy", "storageTypes"),
+        ),
+        Rule(
+            name="plan-max-changes",
+            title="Changed resources within the tier's limit",
+            description="The plan changes more resources than the tier allows.",
+            category="plan-size",
+            severity="high",
+            enforcement="mandatory",
+            remediation=_SPLIT,
+            config=_plan_config("maxChanges"),
+        ),
+        Rule(
+            name="plan-max-deletes",
+            title="Deletes within the tier's limit",
+            description="The plan deletes more resources than the tier allows.",
+            category="plan-size",
+            severity="high",
+            enforcement="mandatory",
+            remediation=_SPLIT,
+            config=_plan_config("maxDeletes"),
+        ),
+        Rule(
+            name="plan-max-replaces",
+            title="Replaces within the tier's limit",
+            description="The plan replaces more resources than the tier allows.",
+            category="plan-size",
+            severity="high",
+            enforcement="mandatory",
+            remediation=_SPLIT,
+            config=_plan_config("maxReplaces"),
+        ),
+        Rule(
+            name="plan-blast-radius",
+            title="Weighted blast radius below the tier's thresholds",
+            description="The plan's weighted blast-radius score is too high.",
+            category="plan-size",
+            severity="high",
+            enforcement="mandatory",
+            remediation="Split the change into smaller previews; the score weighs deletes, replaces, "
+            "storage and IAM most (opWeights, classWeights, typeWeights in the plan config).",
+            config=_plan_config("warnScore", "blockScore", "opWeights", "classWeights", "typeWeights"),
+        ),
+        Rule(
+            name="pulumi-engine-error",
+            title="The preview ran without engine errors",
+            description="The Pulumi engine reported an error during the preview.",
+            category=ENGINE_CATEGORY,
+            severity="high",
+            enforcement="mandatory",
+            remediation="Fix what the engine reports (a refused delete of a protected resource is filed "
+            "under deletion-protection); a preview that failed says nothing about the plan.",
+        ),
+        Rule(
+            name="pulumi-engine-warning",
+            title="Engine warnings during the preview",
+            description="The Pulumi engine reported a warning during the preview.",
+            category=ENGINE_CATEGORY,
+            severity="low",
+            enforcement="advisory",
+            remediation="Read the warning; the plan guard reports it as a note.",
+        ),
+    )
 }
 
 _OP_MARK = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "import": "="}
@@ -59,14 +148,14 @@ def _finding(
     type_: str = "",
     location: Location | None = None,
 ) -> Finding:
-    rule_category, severity, description = RULES[policy]
+    rule = RULES[policy]
     return Finding(
         policy=policy,
         pack=PACK,
-        category=category or rule_category,
+        category=category or rule.category,
         enforcement_level=level,
-        message=f"{description}\n{detail}",
-        severity=severity,
+        message=f"{rule.description}\n{detail}",
+        severity=rule.severity,
         urn=step.urn if step else urn,
         type=step.type if step else type_,
         location=step.location if step else location,
@@ -362,7 +451,9 @@ def engine_findings(stack: Stack, steps: list[Step]) -> list[Finding]:
         if severity == "error" and specific and _is_generic_failure(diag):
             continue
         message = str(diag.get("message", "")).strip()
-        category = "deletion-protection" if "protect" in message.lower() else "plan-size"
+        # a refused delete of a protected resource is deletion protection; anything else is the
+        # engine's own (neither a size nor an IAM problem)
+        category = "deletion-protection" if "protect" in message.lower() else ENGINE_CATEGORY
         step = located.get(diag.get("urn") or "")
         policy = "pulumi-engine-error" if severity == "error" else "pulumi-engine-warning"
         out.append(

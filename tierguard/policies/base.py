@@ -201,6 +201,9 @@ class Pack:
     source: str | None = None
     # How its policies run: "in-process", or "analyzer" for a pack served from its own virtualenv.
     runner: Any = None
+    # Rules tierguard judges itself instead of serving them as pulumi_policy policies (the plan
+    # guard's): described with the pack's, never evaluated by the evaluator.
+    own_rules: tuple[Rule, ...] = ()
 
     def rules(self) -> list[Rule]:
-        return [rule_of(p) for p in self.policies]
+        return [*(rule_of(p) for p in self.policies), *self.own_rules]

@@ -13,8 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from tierguard.model import Exempted, Finding, Result
-from tierguard.policies.base import Pack
-from tierguard.report.sarif import detail, packs_for, rules_for
+from tierguard.report.sarif import detail, rules_for
 from tierguard.urn import name_of_urn
 
 # XML 1.0 forbids most control characters even when escaped; a message must never break the report.
@@ -68,14 +67,13 @@ def _testcase(
     return bool(blocking), skipped
 
 
-def document(results: Sequence[Result], packs: Sequence[Pack] | None = None) -> ET.Element:
-    packs = list(packs) if packs is not None else packs_for(results)
+def document(results: Sequence[Result]) -> ET.Element:
     root = ET.Element("testsuites", {"name": "tierguard"})
     total_tests = total_failures = total_skipped = 0
     for r in results:
         label = r.stack.label
-        # Every policy of the packs run, plus any rule only this stack's findings name (plan rules).
-        ordered = sorted(rules_for([r], packs).items(), key=lambda item: (item[1][0], item[0]))
+        # Every rule this stack was judged by, plus any rule only its findings name.
+        ordered = sorted(rules_for([r]).items(), key=lambda item: (item[1][0], item[0]))
         suite = ET.SubElement(root, "testsuite", {"name": label})
         props = ET.SubElement(suite, "properties")
         for key, value in (("source", r.stack.source), ("kind", r.stack.kind)):
@@ -118,7 +116,7 @@ def document(results: Sequence[Result], packs: Sequence[Pack] | None = None) -> 
     return root
 
 
-def render(results: list[Result], packs: Sequence[Pack] | None = None) -> str:
-    root = document(results, packs)
+def render(results: list[Result]) -> str:
+    root = document(results)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tierguard import __version__
-from tierguard.model import Exempted, Finding, Result, Stack
-from tierguard.policies.base import Pack, Rule
+from tierguard.model import Exempted, Finding, Result, Rule, Stack
 from tierguard.report.locations import (
     artifact_path,
     artifact_uri,
@@ -52,31 +51,17 @@ def result_level(f: Finding) -> str:
     return _LEVEL_OF_ENFORCEMENT.get(f.enforcement_level, "warning")
 
 
-# -- which packs' rules to describe ----------------------------------------------------------------
+# -- which rules to describe ----------------------------------------------------------------------
 
 
-def packs_for(results: Sequence[Result]) -> list[Pack]:
-    """The packs behind ``results``: those named in ``Result.packs`` when the evaluator records them,
-    else every registered pack (a superset is harmless in SARIF rules)."""
-    from tierguard.packs import PACK_MODULES, load_pack
-
-    names: list[str] = []
-    for r in results:
-        for name in getattr(r, "packs", None) or ():
-            if name not in names:
-                names.append(name)
-    return [load_pack(n) for n in (names or list(PACK_MODULES))]
-
-
-def rules_for(results: Sequence[Result], packs: Sequence[Pack] | None) -> dict[str, tuple[str, Rule]]:
-    """policy name -> (pack name, rule): every policy of ``packs`` plus any policy only seen in findings
-    (plan rules, engine diagnostics), described from the finding itself."""
-    from tierguard.policies.base import rule_of
-
+def rules_for(results: Sequence[Result]) -> dict[str, tuple[str, Rule]]:
+    """policy name -> (pack name, rule): every rule the results were judged by (``Result.rules``:
+    each policy of the packs run, the plan rules), plus any policy only seen in findings, described
+    from the finding itself."""
     rules: dict[str, tuple[str, Rule]] = {}
-    for pack in packs if packs is not None else packs_for(results):
-        for policy in pack.policies:
-            rules.setdefault(policy.name, (pack.name, rule_of(policy)))
+    for r in results:
+        for name, described in r.rules.items():
+            rules.setdefault(name, described)
     for r in results:
         for f in [*r.findings, *(e.finding for e in r.exempted)]:
             if f.policy not in rules:
@@ -222,10 +207,8 @@ def _occurrences(findings: Iterable[Finding], stack_label: str) -> list[tuple[Fi
     return out
 
 
-def document(
-    results: Sequence[Result], packs: Sequence[Pack] | None = None, root: Path | None = None
-) -> dict[str, Any]:
-    rules = rules_for(results, packs)
+def document(results: Sequence[Result], root: Path | None = None) -> dict[str, Any]:
+    rules = rules_for(results)
     ordered = sorted(rules.items(), key=lambda item: (item[1][0], item[0]))
     rule_index = {name: i for i, (name, _) in enumerate(ordered)}
     sarif_results = []
@@ -257,5 +240,5 @@ def document(
     }
 
 
-def render(results: list[Result], packs: Sequence[Pack] | None = None) -> str:
-    return json.dumps(document(results, packs), indent=2) + "\n"
+def render(results: list[Result]) -> str:
+    return json.dumps(document(results), indent=2) + "\n"
