@@ -1,0 +1,79 @@
+"""Every built-in policy against its exact cases (tests/policy_cases/): the whole pack's findings
+must equal the case's expectation -- not a subset -- and every policy in the registry must have a
+passing and a failing case, one reading a value unknown during preview and one reading a secret."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import replace
+
+import policy_cases
+import pytest
+from policy_cases import NOTE, Case
+
+from tierguard.evaluate import Evaluator
+from tierguard.packconfig import PackConfig
+from tierguard.packs import all_packs
+from tierguard.testing import stack, urn
+from tierguard.urn import name_of_urn
+
+# every module of tests/policy_cases/ (a new one is picked up without editing this file)
+CASES: list[Case] = [
+    c
+    for m in sorted(pkgutil.iter_modules(policy_cases.__path__), key=lambda m: m.name)
+    for c in importlib.import_module(f"policy_cases.{m.name}").CASES
+]
+
+
+def _pack_of() -> dict[str, object]:
+    """Policy name -> the registry pack that holds it."""
+    return {rule.name: pack for pack in all_packs() for rule in pack.rules()}
+
+
+def evaluate(case: Case) -> set[tuple[str, str, str]]:
+    """The case's stack through the evaluator `tierguard check` uses, with the pack of its policy."""
+    pack = _pack_of()[case.policy]
+    # the resources' URNs name the case's project and stack, as a reader would write them
+    resources = [
+        replace(res, urn=urn(res.type, res.name, case.project, case.stack)) for res in case.resources
+    ]
+    st = stack(resources, project=case.project, name=case.stack, tags=case.tags, tier=case.tier)
+    result = Evaluator([pack], PackConfig(entries=dict(case.config))).evaluate(st)
+    return {
+        (f.policy, name_of_urn(f.urn), NOTE if f.kind == "note" else f.enforcement_level)
+        for f in result.findings
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.policy}:{c.id}" for c in CASES])
+def test_case_gives_exactly_its_findings(case: Case) -> None:
+    assert evaluate(case) == set(case.expect)
+
+
+def test_case_ids_are_unique() -> None:
+    ids = [(c.policy, c.id) for c in CASES]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_case_names_a_policy_of_the_registry() -> None:
+    known = _pack_of()
+    assert [c.policy for c in CASES if c.policy not in known] == []
+    named = {p for c in CASES for p, _, _ in c.expect}
+    assert sorted(named - set(known)) == []
+
+
+@pytest.mark.parametrize("policy", sorted(_pack_of()))
+def test_every_policy_has_passing_failing_unknown_and_secret_cases(policy: str) -> None:
+    own = [c for c in CASES if c.policy == policy]
+    missing = [
+        what
+        for what, present in (
+            ("a failing case", any(c.failing for c in own)),
+            ("a passing case", any(not c.failing for c in own)),
+            ("a case with a value unknown during preview", any(c.has_unknown for c in own)),
+            ("a case with a secret", any(c.has_secret for c in own)),
+        )
+        if not present
+    ]
+    assert missing == [], f"{policy} has no {', no '.join(missing)} in tests/policy_cases/"
