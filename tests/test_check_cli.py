@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from program_lines import declaration_lines
+
 from tierguard.cli import main
 
 FOUR = Path(__file__).parent / "fixtures" / "programs" / "four-datastores"
@@ -26,11 +28,11 @@ def test_four_datastores_are_tier_findings_with_tier_app(capsys) -> None:
     assert sorted(v["urn"].rsplit("::", 1)[-1] for v in tier) == ["kafka", "orders-db", "pg", "sessions"]
     assert {v["policy"] for v in tier} == {"no-datastore-in-app-tier"}
     assert all(v["enforcementLevel"] == "mandatory" for v in tier)
-    # each located at its declaring line in the program
+    # each located exactly at the line of its constructor call (not the line after: the name's)
     lines = {v["urn"].rsplit("::", 1)[-1]: v["location"]["line"] for v in tier}
-    source = (FOUR / "__main__.py").read_text().splitlines()
-    for name, line in lines.items():
-        assert f'"{name}"' in source[line - 1] or f'"{name}",' in source[line], (name, line)
+    declared = declaration_lines(FOUR / "__main__.py")
+    assert lines == {name: declared[name] for name in ("kafka", "orders-db", "pg", "sessions")}
+    assert lines["orders-db"] == 6  # `orders = gcp.sql.DatabaseInstance(`; "orders-db" is on line 7
 
 
 def test_the_same_stack_in_the_infra_tier_has_no_tier_finding(capsys) -> None:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from program_lines import declaration_lines
 
 from tierguard.cli import main
 from tierguard.model import Finding, Location, Resource, Result, Stack
@@ -101,12 +102,15 @@ def test_check_writes_annotations_on_the_program_line(capsys, repo_root) -> None
     assert code == 1
     errors = [line for line in out if line.startswith("::error ")]
     assert len(errors) == 4
-    source = (FOUR / "__main__.py").read_text().splitlines()
+    lines = []
     for line in errors:
         match = re.match(r"::error file=([^,]+),line=(\d+),title=no-datastore-in-app-tier", line)
         assert match, line
         assert Path(match.group(1)).resolve() == (FOUR / "__main__.py").resolve()
-        assert source[int(match.group(2)) - 1].strip()  # a real program line
+        lines.append(int(match.group(2)))
+    # each error at the line of its resource's constructor call, exactly
+    declared = declaration_lines(FOUR / "__main__.py")
+    assert sorted(lines) == sorted(declared[name] for name in ("orders-db", "sessions", "kafka", "pg"))
 
 
 def test_check_compact_and_json_agree(capsys) -> None:
