@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from inspect import isawaitable
 from types import MappingProxyType
 from typing import Any
@@ -63,7 +63,7 @@ from tierguard.model import (
     Stack,
 )
 from tierguard.packconfig import PackConfig, PolicyConfig
-from tierguard.policies.base import Pack, honours_exemptions, rule_of
+from tierguard.policies.base import Pack, honours_exemptions, rule_of, type_filter
 
 # pulumi-policy's server always reports this version; the CLI uses PulumiPolicy.yaml's for display.
 PACK_VERSION = "0.0.1"
@@ -186,6 +186,8 @@ class _PolicyRun:
         self.pack = pack
         self.policy = policy
         self.rule = rule_of(policy)
+        # which resource types the policy can judge (None: every type); set by the evaluator
+        self.judges: Callable[[str], bool] | None = None
         # a violation that survives remediation is reported as mandatory, as the analyzer does
         self.level = "mandatory" if level == "remediate" else level
         # read-only and shared: the analyzer hands each call its own copy, so no call sees another's
@@ -272,6 +274,25 @@ class _Prepared:
     validating: list[_PolicyRun]
     without_validate: list[str]
     stack_level: list[_PolicyRun]
+    # per remediation (same order): which types it can change, None for every type
+    remediation_judges: list[Callable[[str], bool] | None] = field(default_factory=list)
+    # type token -> (the remediations, the validating runs) that can judge it, in pack order
+    by_type: dict[str, tuple[list[Any], list[_PolicyRun]]] = field(default_factory=dict)
+
+    def for_type(self, type_token: str) -> tuple[list[Any], list[_PolicyRun]]:
+        """The remediations and resource policies to call for a resource of this type: every one
+        whose declared types (``Rule.resource_types``) include it. The others cannot report
+        anything on it, so they are skipped; the CLI calls them all, to the same findings."""
+        found = self.by_type.get(type_token)
+        if found is None:
+            remediating = [
+                r
+                for r, judges in zip(self.remediating, self.remediation_judges, strict=True)
+                if judges is None or judges(type_token)
+            ]
+            validating = [r for r in self.validating if r.judges is None or r.judges(type_token)]
+            found = self.by_type[type_token] = (remediating, validating)
+        return found
 
 
 class Evaluator:
@@ -284,10 +305,14 @@ class Evaluator:
         packs: Sequence[Pack],
         config: PackConfig | None = None,
         paired: Sequence[PackConfig | None] | None = None,
+        prefilter: bool = True,
     ) -> None:
         self.packs = list(packs)
         self.config = config or PackConfig()
         self.paired = list(paired or [])
+        # skip the policies whose declared resource types exclude a resource (Rule.resource_types);
+        # False calls every policy for every resource, as the CLI does (the tests compare the two)
+        self.prefilter = prefilter
 
     def rules(self) -> dict[str, tuple[str, Rule]]:
         """policy name -> (pack name, rule) for every policy of the packs (the first pack naming a
@@ -336,12 +361,16 @@ class Evaluator:
                     continue
                 config = _as_received(configured[policy.name].properties)
                 if isinstance(policy, ResourceValidationPolicy):
+                    judges = type_filter(rule_of(policy), config) if self.prefilter else None
                     if level == "remediate" and policy.has_remediation():
                         prepared.remediating.append((pack, policy, config))
+                        prepared.remediation_judges.append(judges)
                     if not policy.has_validation():
                         prepared.without_validate.append(policy.name)
                         continue
-                    prepared.validating.append(_PolicyRun(pack, policy, level, config, stack, result))
+                    run = _PolicyRun(pack, policy, level, config, stack, result)
+                    run.judges = judges
+                    prepared.validating.append(run)
                 elif isinstance(policy, StackValidationPolicy):
                     prepared.stack_level.append(_PolicyRun(pack, policy, level, config, stack, result))
         return prepared
@@ -418,15 +447,14 @@ class Evaluator:
             secrets.update(wire.secret_strings(res.inputs))
             if res.outputs:
                 secrets.update(wire.secret_strings(res.outputs))
+            remediating, validating = prepared.for_type(res.type)
             inputs = (
-                self._remediate(res, prepared, providers, stack, result)
-                if prepared.remediating
-                else res.inputs
+                self._remediate(res, remediating, providers, stack, result) if remediating else res.inputs
             )
             # one read-only view per resource serves its resource and stack policies alike
             props = _props(analyzer_props(inputs))
             props_of[res.urn] = props
-            self._analyze(res, props, prepared, providers, stack, result)
+            self._analyze(res, props, validating, prepared, providers, stack, result)
         if prepared.stack_level:
             for res in checked:  # stack policies see outputs where the input carries them
                 if res.outputs is not None:
@@ -453,14 +481,19 @@ class Evaluator:
     # -- per resource ---------------------------------------------------------------------------
 
     def _remediate(
-        self, res: Resource, prepared: _Prepared, providers: _Providers, stack: Stack, result: Result
+        self,
+        res: Resource,
+        remediating: list[tuple[Pack, ResourceValidationPolicy, dict[str, Any]]],
+        providers: _Providers,
+        stack: Stack,
+        result: Result,
     ) -> dict[str, Any]:
         """Run remediations in pack order; return the (possibly rewritten) wire inputs."""
         inputs = res.inputs
         props: Any = _props(inputs, True)
         opts = _options(res)
         provider = providers.of(res)
-        for pack, policy, config in prepared.remediating:
+        for pack, policy, config in remediating:
             args = ResourceValidationArgs(
                 res.type, props, res.urn, res.name, opts, provider, dict(config), stack.tags
             )
@@ -489,6 +522,7 @@ class Evaluator:
         self,
         res: Resource,
         props: Any,
+        validating: list[_PolicyRun],
         prepared: _Prepared,
         providers: _Providers,
         stack: Stack,
@@ -496,11 +530,11 @@ class Evaluator:
     ) -> None:
         for name in prepared.without_validate:
             result.not_applicable.append((name, res.urn, "Policy does not implement validate"))
-        if not prepared.validating:
+        if not validating:
             return
         opts = _options(res)
         provider = providers.of(res)
-        for run in prepared.validating:
+        for run in validating:
             run.check(
                 ResourceValidationArgs(
                     res.type, props, res.urn, res.name, opts, provider, run.config, stack.tags
@@ -549,6 +583,7 @@ def evaluate(
     packs: Iterable[Pack],
     config: PackConfig | None = None,
     paired: Sequence[PackConfig | None] | None = None,
+    prefilter: bool = True,
 ) -> Result:
     """Evaluate ``packs`` over ``stack`` (convenience for one-off calls and tests)."""
-    return Evaluator(list(packs), config, paired).evaluate(stack)
+    return Evaluator(list(packs), config, paired, prefilter).evaluate(stack)

@@ -160,6 +160,16 @@ class Rule:
     # False for a policy of a user's own pack: its category may be the pack's name (see rule_of)
     builtin: bool = True
 
+    # The resource types a resource policy can ever judge: type tokens or fnmatch patterns, matched
+    # as props.type_matches matches (case-insensitively), derived from the catalog tables the policy
+    # reads. None means every type (what a user's own pack gets). `pulumi preview` still calls the
+    # policy for every resource, so this must cover everything its validate or remediate can report;
+    # tierguard's evaluator skips the other resources without calling it (policies.base.type_filter).
+    resource_types: tuple[str, ...] | None = None
+    # Config properties that add types to `resource_types`: an object's keys or an array's items
+    # (e.g. `extraTypes`, `placement`); a type the user adds is judged like a built-in one.
+    resource_types_config: tuple[str, ...] = ()
+
     def __post_init__(self) -> None:
         if self.builtin and self.category not in (*CATEGORIES, ENGINE_CATEGORY):
             raise ValueError(f"{self.name}: category {self.category!r} is not one of {CATEGORIES}")
@@ -167,6 +177,13 @@ class Rule:
             raise ValueError(f"{self.name}: severity {self.severity!r} is not one of {SEVERITIES}")
         if "enforcementLevel" in self.config:
             raise ValueError(f"{self.name}: enforcementLevel may not be a config property")
+        if isinstance(self.resource_types, str) or isinstance(self.resource_types_config, str):
+            raise ValueError(f"{self.name}: resource_types and resource_types_config are tuples of strings")
+        if self.resource_types is None and self.resource_types_config:
+            raise ValueError(f"{self.name}: resource_types_config extends resource_types (None: every type)")
+        missing = [k for k in self.resource_types_config if k not in self.config]
+        if missing:
+            raise ValueError(f"{self.name}: resource_types_config names no config property: {missing}")
 
     def defaults(self) -> dict[str, Any]:
         """The config a policy sees when the user sets nothing (the CLI fills schema defaults)."""

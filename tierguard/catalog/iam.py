@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 # Every GCP IAM member/binding/policy type (474 in pulumi-gcp 10.2) ends its name part this way,
 # cased inconsistently: gcp:projects/iAMMember:IAMMember, gcp:bigquery/datasetIamMember:DatasetIamMember.
-IAM_TYPE_NAME = re.compile(r"(?i)iam(member|binding|policy)$")
+IAM_KINDS = ("member", "binding", "policy")
+IAM_TYPE_NAME = re.compile(rf"(?i)iam({'|'.join(IAM_KINDS)})$")
+# The same types as fnmatch patterns over the whole token (matched case-insensitively), by kind.
+IAM_TYPE_PATTERNS: dict[str, str] = {kind: f"gcp:*iam{kind}" for kind in IAM_KINDS}
 
 # Module prefix of the token -> scope of the grant; every other IAM type grants on one resource.
 SCOPE_BY_MODULE: dict[str, str] = {

@@ -8,6 +8,7 @@ one definition of every rule.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from pulumi_policy import (
 from tierguard import stackcontext
 from tierguard.exemptions import CONFIG_PROPERTIES, exempted_text, expired_text
 from tierguard.model import CATEGORIES, SEVERITIES, Rule
+from tierguard.policies.props import type_matches
 
 __all__ = [
     "SEVERITIES",
@@ -36,12 +38,45 @@ __all__ = [
     "resource_policy",
     "rule_of",
     "stack_policy",
+    "type_filter",
 ]
 
 # Attributes a policy object carries (set where it is built, read by :func:`rule_of`): its
 # metadata, and whether its findings go through :func:`honouring_exemptions`.
 RULE_ATTRIBUTE = "tierguard_rule"
 HONOURS_ATTRIBUTE = "tierguard_honours_exemptions"
+# what makes a type pattern a glob for props.type_matches (the rest compare as tokens)
+_GLOB = re.compile(r"[*?\[]")
+
+
+def type_filter(rule: Rule, config: Mapping[str, Any]) -> Callable[[str], bool] | None:
+    """A predicate over type tokens: whether the policy of ``rule``, with ``config`` (its properties
+    as the policy sees them), can judge a resource of that type (``Rule.resource_types`` plus what
+    the ``resource_types_config`` keys add); None when it judges every type. Answers are remembered
+    per token, as a stack repeats few types many times."""
+    if rule.resource_types is None:
+        return None
+    patterns = list(rule.resource_types)
+    for key in rule.resource_types_config:
+        value = config.get(key)
+        if isinstance(value, Mapping):
+            patterns.extend(str(k) for k in value)
+        elif isinstance(value, (list, tuple)):
+            patterns.extend(v for v in value if isinstance(v, str))
+        elif value is not None:
+            return None  # a shape the policy would reject anyway: judge every type, skip nothing
+    exact = {t.lower() for t in patterns if not _GLOB.search(t)}
+    globs = [t for t in patterns if _GLOB.search(t)]
+    answers: dict[str, bool] = {}
+
+    def judged(type_token: str) -> bool:
+        answer = answers.get(type_token)
+        if answer is None:
+            answer = type_token.lower() in exact or any(type_matches(type_token, g) for g in globs)
+            answers[type_token] = answer
+        return answer
+
+    return judged
 
 
 def _framework(rule: Rule) -> PolicyComplianceFramework | None:
@@ -142,6 +177,8 @@ def resource_policy(
 
 
 def stack_policy(rule: Rule, validate: Callable[..., Any]) -> StackValidationPolicy:
+    if rule.resource_types is not None:
+        raise ValueError(f"{rule.name}: a stack policy sees every resource; resource_types is for the others")
     policy = StackValidationPolicy(validate=honouring_exemptions(rule.name, validate), **_common(rule))
     _attach(policy, rule)
     return policy

@@ -45,6 +45,8 @@ from tierguard.policies.iam_reader import (
 )
 
 CATEGORY = "iam"
+# every GCP IAM type read_grants reads (Rule.resource_types of the grant rules)
+IAM_TYPES: tuple[str, ...] = tuple(catalog.IAM_TYPE_PATTERNS.values())
 
 _STRINGS = {"type": "array", "items": {"type": "string"}, "default": []}
 ALLOWLIST_CONFIG: dict[str, dict[str, Any]] = {
@@ -321,6 +323,7 @@ def _grant_rule(
         remediation=remediation,
         references=references,
         config=config,
+        resource_types=None if infer_service_accounts else IAM_TYPES,  # stack policies see every resource
     )
     return GrantRule(rule, hits, infer_service_accounts)
 
@@ -464,6 +467,7 @@ CONDITIONAL_RULE = Rule(
     "intended; prefer a narrower role. Make this policy mandatory to refuse conditional broad grants, "
     "or disable it to trust conditions.",
     references=("CKV_GCP_115", "CKV_GCP_41", "CKV_GCP_42"),
+    resource_types=IAM_TYPES,
     config={**ALLOWLIST_CONFIG},
 )
 
@@ -502,6 +506,7 @@ BIGQUERY_PUBLIC_RULE = Rule(
     remediation="Remove the access entry with specialGroup allAuthenticatedUsers / iamMember allUsers; "
     "grant the users or groups that need the data, or share an authorized view.",
     references=("CIS GCP 7.1", "CKV_GCP_15"),
+    resource_types=(catalog.BIGQUERY_DATASET, catalog.BIGQUERY_DATASET_ACCESS),
     config={**PUBLIC_ALLOWLIST_CONFIG, "allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
 )
 
@@ -539,6 +544,7 @@ STORAGE_ACL_RULE = Rule(
     remediation="Use uniform bucket-level access with IAM grants to named members instead of ACLs; for a "
     "deliberate public website bucket add an allowedPublic entry.",
     references=("CIS GCP 5.1", "CKV_GCP_28", "CKV_GCP_29"),
+    resource_types=tuple(catalog.STORAGE_ACL_TYPES),
     config={**PUBLIC_ALLOWLIST_CONFIG, "allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
 )
 
@@ -581,6 +587,7 @@ BUCKET_ACCESS_RULE = Rule(
     enforcement="mandatory",
     remediation="Set uniform_bucket_level_access=True and public_access_prevention='enforced' on the bucket.",
     references=("CIS GCP 5.2", "CKV_GCP_29", "CKV_GCP_114"),
+    resource_types=(catalog.STORAGE_BUCKET,),
     config={
         "requirePublicAccessPrevention": {
             "type": "boolean",
@@ -619,6 +626,7 @@ AUTHORITATIVE_RULE = Rule(
     remediation="Prefer the non-authoritative *IAMMember types; keep authoritative policies to a stack "
     "that deliberately owns the whole IAM policy of the scope.",
     references=("Pulumi gcp.projects.IAMPolicy docs", "Terraform google_project_iam docs"),
+    resource_types=(catalog.IAM_TYPE_PATTERNS["binding"], catalog.IAM_TYPE_PATTERNS["policy"]),
     config={"allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
 )
 
@@ -650,6 +658,7 @@ SA_KEY_RULE = Rule(
     remediation="Use Workload Identity Federation (CI), GKE workload identity or an attached service "
     "account instead of gcp.serviceaccount.Key; if a key is unavoidable, rotate it (keepers, validity).",
     references=("CIS GCP 1.4",),
+    resource_types=(catalog.SERVICE_ACCOUNT_KEY,),
     config={"allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
 )
 
@@ -673,6 +682,7 @@ WIP_RULE = Rule(
     remediation="Set attribute_condition, e.g. \"assertion.repository == 'my-org/my-repo'\" for GitHub "
     "Actions, pinned to the repositories (and branches) that may deploy.",
     references=("CKV_GCP_118",),
+    resource_types=(catalog.WORKLOAD_IDENTITY_POOL_PROVIDER,),
     config={"allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
 )
 

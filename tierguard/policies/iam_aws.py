@@ -281,6 +281,7 @@ def _rule(
     references: tuple[str, ...],
     extra: Mapping[str, Any] | None = None,
     enforcement: str = "mandatory",
+    resource_types: tuple[str, ...],
 ) -> Rule:
     config = {**(extra or {}), **_ALLOWED_RESOURCES}
     return Rule(
@@ -293,7 +294,12 @@ def _rule(
         remediation=remediation,
         references=references,
         config=config,
+        resource_types=resource_types,
     )
+
+
+# every type that carries a policy document (Rule.resource_types of the document rules)
+DOCUMENT_TYPES: tuple[str, ...] = tuple(catalog.POLICY_DOCUMENTS)
 
 
 DOCUMENT_RULES: tuple[DocumentRule, ...] = (
@@ -314,6 +320,7 @@ DOCUMENT_RULES: tuple[DocumentRule, ...] = (
             ),
             references=("CIS AWS 1.16", "CKV_AWS_1", "Trivy AVD-AWS-0057"),
             extra={**_SENSITIVE, **_JUDGE_CONDITIONAL},
+            resource_types=DOCUMENT_TYPES,
         ),
         _wildcard_hits,
     ),
@@ -331,6 +338,7 @@ DOCUMENT_RULES: tuple[DocumentRule, ...] = (
             ),
             references=(),
             extra=dict(_JUDGE_CONDITIONAL),
+            resource_types=DOCUMENT_TYPES,
         ),
         _passrole_hits,
     ),
@@ -351,6 +359,7 @@ DOCUMENT_RULES: tuple[DocumentRule, ...] = (
             ),
             references=("CKV_AWS_70",),
             extra=dict(_JUDGE_CONDITIONAL),
+            resource_types=DOCUMENT_TYPES,
         ),
         _public_hits,
     ),
@@ -377,6 +386,7 @@ DOCUMENT_RULES: tuple[DocumentRule, ...] = (
                     "repository, e.g. an organisation-wide read-only role.",
                 }
             },
+            resource_types=DOCUMENT_TYPES,
         ),
         _oidc_hits,
         conditional_aware=False,  # the condition is what this rule reads
@@ -402,6 +412,7 @@ CONDITIONAL_RULE = _rule(
     references=("CKV_AWS_1", "CKV_AWS_70"),
     extra=dict(_SENSITIVE),
     enforcement="advisory",
+    resource_types=DOCUMENT_TYPES,
 )
 
 
@@ -445,6 +456,7 @@ MANAGED_RULE = _rule(
             "description": "Managed policy names (globs) approved here, e.g. 'PowerUserAccess' in a sandbox.",
         }
     },
+    resource_types=tuple(catalog.POLICY_ATTACHMENTS),
 )
 
 
@@ -483,6 +495,7 @@ EKS_RULE = _rule(
         "kubernetesGroups); never map an IAM identity to system:masters."
     ),
     references=(),
+    resource_types=(catalog.EKS_ACCESS_POLICY_ASSOCIATION, *catalog.AWS_AUTH_TYPES),
 )
 
 

@@ -52,6 +52,7 @@ def _rule(
     remediation: str,
     references: tuple[str, ...],
     extra: Mapping[str, Any] | None = None,
+    resource_types: tuple[str, ...] | None,
 ) -> Rule:
     config = {**(extra or {}), **_ALLOWED_RESOURCES}
     return Rule(
@@ -64,6 +65,7 @@ def _rule(
         remediation=remediation,
         references=references,
         config=config,
+        resource_types=resource_types,
     )
 
 
@@ -118,6 +120,7 @@ ROLE_ASSIGNMENT_RULE = _rule(
             "description": "Principal object ids (globs) approved for broad roles, e.g. a break-glass group.",
         }
     },
+    resource_types=None,  # a stack policy
 )
 
 
@@ -163,6 +166,7 @@ CUSTOM_ROLE_RULE = _rule(
         "notActions only to trim a narrow wildcard."
     ),
     references=("CKV_AZURE_39",),
+    resource_types=catalog.ROLE_DEFINITIONS,
 )
 
 
@@ -210,6 +214,7 @@ FEDERATED_RULE = _rule(
             "description": "Subjects (globs) approved although they do not name one repository.",
         }
     },
+    resource_types=catalog.FEDERATED_CREDENTIALS,
 )
 
 
@@ -279,6 +284,7 @@ AKS_RULE = _rule(
         "integration and Azure RBAC or Kubernetes RBAC bindings for the admins."
     ),
     references=("CKV_AZURE_141",),
+    resource_types=tuple(catalog.AKS_LOCAL_ACCOUNTS),
 )
 
 PUBLIC_BLOB_RULE = _rule(
@@ -295,6 +301,7 @@ PUBLIC_BLOB_RULE = _rule(
         "and keep containers private; serve public content through a CDN or SAS tokens."
     ),
     references=("CKV_AZURE_190", "CKV_AZURE_59", "Trivy AVD-AZU-0007"),
+    resource_types=tuple(catalog.PUBLIC_BLOB_ACCESS),
 )
 
 

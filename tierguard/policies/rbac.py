@@ -32,6 +32,11 @@ ALLOWED_SUBJECTS = {
 }
 
 
+# the types the rules judge (Rule.resource_types): the kinds _kind recognises
+BINDING_TYPES: tuple[str, ...] = tuple(catalog.RBAC_GROUP + kind for kind in catalog.RBAC_BINDING_KINDS)
+ROLE_TYPES: tuple[str, ...] = tuple(catalog.RBAC_GROUP + kind for kind in catalog.RBAC_ROLE_KINDS)
+
+
 def _kind(resource_type: str) -> str | None:
     if not resource_type.startswith(catalog.RBAC_GROUP):
         return None
@@ -90,6 +95,7 @@ BROAD_BINDING_RULE = Rule(
     remediation="Bind a Role (or the edit/view ClusterRole) with a RoleBinding in the namespaces the "
     "subject works in; keep cluster-admin for break-glass access outside the stack.",
     references=("CIS GKE 4.1.1", "Kyverno restrict-binding-clusteradmin", "Trivy KSV-0111"),
+    resource_types=BINDING_TYPES,
     config={
         "forbiddenRoles": {
             **_STRINGS,
@@ -145,6 +151,7 @@ SYSTEM_SUBJECTS_RULE = Rule(
         "CIS GKE 4.1.7", "Trivy KSV-0122", "Trivy KSV-0123", "Trivy KSV-01011",
         "Kyverno restrict-binding-system-groups", "Gatekeeper K8sDisallowAnonymous",
     ),
+    resource_types=BINDING_TYPES,
     config={**ALLOWED_RESOURCES},
 )
 
@@ -178,6 +185,7 @@ DEFAULT_SA_RULE = Rule(
     remediation="Create a dedicated ServiceAccount for the workload, bind it, and set "
     "serviceAccountName on the pods.",
     references=("CIS GKE 4.1.5", "CKV_K8S_42"),
+    resource_types=BINDING_TYPES,
     config={**ALLOWED_RESOURCES},
 )
 
@@ -243,6 +251,7 @@ WILDCARD_RULE = Rule(
     enforcement="mandatory",
     remediation="List the API groups, resources and verbs the subject needs.",
     references=("CIS GKE 4.1.3", "CKV_K8S_49", "Trivy KSV-0044", "Trivy KSV-0045", "Trivy KSV-0046"),
+    resource_types=ROLE_TYPES,
     config={**ALLOWED_RESOURCES},
 )
 
@@ -264,6 +273,7 @@ ESCALATION_RULE = Rule(
     remediation="Remove the verbs; let a reviewed pipeline (this stack) manage RBAC instead of granting "
     "the power to do so.",
     references=("CIS GKE 4.1.8", "CKV_K8S_157", "CKV_K8S_158", "CKV2_K8S_3", "Trivy KSV-0043"),
+    resource_types=ROLE_TYPES,
     config={**ALLOWED_RESOURCES},
 )
 
@@ -291,6 +301,7 @@ SECRETS_RULE = Rule(
     remediation="Limit the rule to the secrets the workload needs with resourceNames, or mount the secret "
     "into the pod instead of reading it through the API.",
     references=("CIS GKE 4.1.2", "CKV2_K8S_5", "Trivy KSV-0041", "Trivy KSV-0113"),
+    resource_types=ROLE_TYPES,
     config={**ALLOWED_RESOURCES},
 )
 
@@ -318,6 +329,7 @@ EXEC_RULE = Rule(
     remediation="Remove the sub-resources; debug through logs, ephemeral containers granted to an on-call "
     "group, or a break-glass role outside the stack.",
     references=("CKV2_K8S_2", "Trivy KSV-0053"),
+    resource_types=ROLE_TYPES,
     config={**ALLOWED_RESOURCES},
 )
 
@@ -380,6 +392,7 @@ ESCALATION_PATHS_RULE = Rule(
         "Kubernetes RBAC good practices",
         *dict.fromkeys(peer for path in catalog.RBAC_ESCALATION_PATHS for peer in path.peers),
     ),
+    resource_types=ROLE_TYPES,
     config={**ALLOWED_RESOURCES},
 )
 

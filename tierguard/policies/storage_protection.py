@@ -250,6 +250,7 @@ DELETION_GUARDS = Rule(
     '"PREVENT"`). Setting this policy to `remediate` makes `pulumi up` apply the safe values itself.',
     references=("CKV_GCP_119", "CKV_GCP_120", "CKV_GCP_121", "CKV_GCP_122", "CKV_AWS_139", "CKV_AWS_293",
                 "CKV_AZURE_110"),
+    resource_types=tuple(st.STORAGE_SPECS),
     config={"exemptTypes": _EXEMPT_SCHEMA},
 )
 
@@ -263,6 +264,8 @@ PROTECT_OPTION_PROD = Rule(
     enforcement="mandatory",
     remediation="Add `opts=pulumi.ResourceOptions(protect=True)` to the resource. Which stacks count "
     "as production is the `protectRequiredStacks` config (stack-name patterns).",
+    resource_types=st.PROTECT_OPTION_TYPES,
+    resource_types_config=("extraTypes",),
     config=dict(_PROTECT_CONFIG),
 )
 
@@ -275,6 +278,8 @@ PROTECT_OPTION = Rule(
     severity="medium",
     enforcement="advisory",
     remediation="Add `opts=pulumi.ResourceOptions(protect=True)`, or exempt the type with `exemptTypes`.",
+    resource_types=st.PROTECT_OPTION_TYPES,
+    resource_types_config=("extraTypes",),
     config=dict(_PROTECT_CONFIG),
 )
 
@@ -290,6 +295,7 @@ KUBERNETES_RETAIN = Rule(
     remediation="Set `spec.persistentVolumeClaimRetentionPolicy.whenDeleted: Retain` (StatefulSet), "
     "`spec.persistentVolumeReclaimPolicy: Retain` (PersistentVolume) or `reclaimPolicy: Retain` "
     "(StorageClass; immutable, so the class is replaced). The `remediate` level fixes the first two.",
+    resource_types=tuple(st.KUBERNETES_STORAGE_SPECS),
     config={"exemptTypes": _EXEMPT_SCHEMA},
 )
 

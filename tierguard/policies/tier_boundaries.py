@@ -191,6 +191,24 @@ def crossing(type_token: str, tier: str, config: Mapping[str, Any]) -> tuple[str
     return ("tolerated" if tier in row.tolerated else "mandatory"), row
 
 
+# -- the types each rule can judge (Rule.resource_types), from the same tables -----------------------
+
+DATASTORE_TYPE_PATTERNS: tuple[str, ...] = (
+    *ds.DATASTORE_TYPES,
+    *(pattern for pattern, _ in ds.DATASTORE_PATTERNS),
+)
+_PLACEMENT_ROWS: tuple[tuple[str, pl.Placement], ...] = tuple(
+    (pattern, pl.as_placement(value))
+    for pattern, value in (*pl.PLACEMENT_TYPES.items(), *pl.PLACEMENT_PATTERNS)
+)
+# a crossing needs a row that does not say "any" (user rows come from the `placement` config key)
+PLACED_TYPE_PATTERNS: tuple[str, ...] = (
+    *(pattern for pattern, row in _PLACEMENT_ROWS if row.belongs != pl.ANY),
+    *DATASTORE_TYPE_PATTERNS,
+)
+# only catalog rows tolerate a crossing
+TOLERATED_TYPE_PATTERNS: tuple[str, ...] = tuple(pattern for pattern, row in _PLACEMENT_ROWS if row.tolerated)
+
 # -- rules -------------------------------------------------------------------------------------------
 
 _TIER_ENUM = list(TIERS)
@@ -234,6 +252,8 @@ NO_DATASTORE_IN_APP_TIER = Rule(
     "export its connection details, and read them in the app stack through a StackReference or the "
     "Secret the infra stack writes into the app namespace. For a type an app may own on purpose, add "
     "it to `allowedDatastoreTypes`.",
+    resource_types=(*DATASTORE_TYPE_PATTERNS, *ds.STATEFULSET_TYPES, *ds.HELM_TYPES),
+    resource_types_config=("extraDatastoreTypes",),
     config={
         **TIER_CONFIG_SCHEMA,
         "extraDatastoreTypes": {
@@ -276,6 +296,8 @@ RESOURCE_IN_ITS_TIER = Rule(
     remediation="Move the resource to a stack of the tier the message names and pass what the other "
     "stacks need through stack outputs. If your architecture places this type differently, classify "
     'it with the `placement` config key, e.g. {"placement": {"gcp:pubsub/*": ["infra", "app"]}}.',
+    resource_types=PLACED_TYPE_PATTERNS,
+    resource_types_config=("placement",),
     config={**TIER_CONFIG_SCHEMA, "placement": _PLACEMENT_SCHEMA},
 )
 
@@ -297,6 +319,7 @@ RESOURCE_IN_TOLERATED_TIER = Rule(
     "applications to their app stack. To forbid the crossing, set "
     '{"resource-in-tolerated-tier": "mandatory"}; to accept a type here silently, classify it with '
     'the `placement` config key, e.g. {"placement": {"kubernetes:apps/v1:Deployment": ["infra", "app"]}}.',
+    resource_types=TOLERATED_TYPE_PATTERNS,
     config={**TIER_CONFIG_SCHEMA, "placement": _PLACEMENT_SCHEMA},
 )
 
