@@ -1,6 +1,7 @@
 """Every built-in policy against its exact cases (tests/policy_cases/): the whole pack's findings
-must equal the case's expectation -- not a subset -- and every policy in the registry must have a
-passing and a failing case, one reading a value unknown during preview and one reading a secret."""
+must equal the case's expectation -- not a subset -- and every rule `tierguard policies` describes
+(the registry's packs and the plan guard) must have a passing and a failing case, one reading a
+value unknown during preview and one reading a secret."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ from dataclasses import replace
 
 import policy_cases
 import pytest
-from policy_cases import NOTE, Case
+from policy_cases import NOTE, Case, PlanCase
 
+from tierguard.docs import PLAN_GUARD, selected_packs
 from tierguard.evaluate import Evaluator
+from tierguard.model import Finding, Resource
 from tierguard.packconfig import PackConfig
-from tierguard.packs import all_packs
+from tierguard.plan.config import PlanConfig
+from tierguard.plan.rules import evaluate_plan
 from tierguard.testing import stack, urn
 from tierguard.urn import name_of_urn
 
 # every module of tests/policy_cases/ (a new one is picked up without editing this file)
-CASES: list[Case] = [
+CASES: list[Case | PlanCase] = [
     c
     for m in sorted(pkgutil.iter_modules(policy_cases.__path__), key=lambda m: m.name)
     for c in importlib.import_module(f"policy_cases.{m.name}").CASES
@@ -27,8 +31,14 @@ CASES: list[Case] = [
 
 
 def _pack_of() -> dict[str, object]:
-    """Policy name -> the registry pack that holds it."""
-    return {rule.name: pack for pack in all_packs() for rule in pack.rules()}
+    """Rule name -> the pack that holds it: every pack of the registry, and the plan guard."""
+    return {rule.name: pack for pack in selected_packs() for rule in pack.rules()}
+
+
+def _found(findings: list[Finding]) -> set[tuple[str, str, str]]:
+    return {
+        (f.policy, name_of_urn(f.urn), NOTE if f.kind == "note" else f.enforcement_level) for f in findings
+    }
 
 
 def evaluate(case: Case) -> set[tuple[str, str, str]]:
@@ -39,15 +49,30 @@ def evaluate(case: Case) -> set[tuple[str, str, str]]:
         replace(res, urn=urn(res.type, res.name, case.project, case.stack)) for res in case.resources
     ]
     st = stack(resources, project=case.project, name=case.stack, tags=case.tags, tier=case.tier)
-    result = Evaluator([pack], PackConfig(entries=dict(case.config))).evaluate(st)
-    return {
-        (f.policy, name_of_urn(f.urn), NOTE if f.kind == "note" else f.enforcement_level)
-        for f in result.findings
-    }
+    return _found(Evaluator([pack], PackConfig(entries=dict(case.config))).evaluate(st).findings)
+
+
+def evaluate_steps(case: PlanCase) -> set[tuple[str, str, str]]:
+    """The case's steps through the plan rules, as `tierguard plan` judges a preview."""
+    assert _pack_of()[case.policy].name == PLAN_GUARD
+    own = {s.name: urn(s.type, s.name, case.project, case.stack) for s in case.steps}
+
+    def located(res: Resource | None) -> Resource | None:
+        return None if res is None else replace(res, urn=own[res.name])
+
+    steps = [replace(s, urn=own[s.name], old=located(s.old), new=located(s.new)) for s in case.steps]
+    st = stack([s.new for s in steps if s.new], project=case.project, name=case.stack, tier=case.tier)
+    st.diagnostics = [{**d, "urn": own.get(d.get("urn", ""), d.get("urn", ""))} for d in case.diagnostics]
+    settings = PlanConfig(data=dict(case.plan_config)).settings(st, case.tier)
+    findings, _ = evaluate_plan(st, steps, settings)
+    return _found(findings)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.policy}:{c.id}" for c in CASES])
-def test_case_gives_exactly_its_findings(case: Case) -> None:
+def test_case_gives_exactly_its_findings(case: Case | PlanCase) -> None:
+    if isinstance(case, PlanCase):
+        assert evaluate_steps(case) == set(case.expect)
+        return
     assert evaluate(case) == set(case.expect)
 
 
