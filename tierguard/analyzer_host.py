@@ -86,7 +86,6 @@ class Diagnostic:
 @dataclass
 class AnalyzerClient:
     stub: analyzer_pb2_grpc.AnalyzerStub
-    process: subprocess.Popen
     providers: dict[str, Resource] = field(default_factory=dict)
 
     def get_info(self) -> analyzer_pb2.AnalyzerInfo:
@@ -247,7 +246,7 @@ def launch_pack(
             ],
         )
         grpc.channel_ready_future(channel).result(timeout=30)
-        yield AnalyzerClient(analyzer_pb2_grpc.AnalyzerStub(channel), proc)
+        yield AnalyzerClient(analyzer_pb2_grpc.AnalyzerStub(channel))
     finally:
         if channel is not None:
             channel.close()
