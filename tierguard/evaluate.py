@@ -388,11 +388,6 @@ class Evaluator:
         under the CLI, and refuse a malformed exemption before any work (exit 2)."""
         stackcontext.reset()
         stackcontext.configure_stack(
-            project=stack.project,
-            stack=stack.stack,
-            organization="organization",
-            dry_run=stack.dry_run,
-            tags=stack.tags,
             config=stack.config,
             secret_keys=stack.config_secret_keys,
             stack_file=stack.config_file,

@@ -45,11 +45,6 @@ class TierguardServicer(_PolicyAnalyzerServicer):
         response = super().ConfigureStack(request, context)
         stack_file = f"Pulumi.{request.stack}.yaml"
         stackcontext.configure_stack(
-            project=request.project,
-            stack=request.stack,
-            organization=request.organization,
-            dry_run=request.dry_run,
-            tags=dict(request.tags),
             config=dict(request.config),
             secret_keys=list(request.config_secret_keys),
             stack_file=stack_file,

@@ -3,10 +3,10 @@
 Under ``pulumi preview --policy-pack`` a Python pack run through the language host's ``RunPlugin``
 gets no ``PULUMI_CONFIG``/``PULUMI_STACK``: the stack's config arrives only in the analyzer's
 ``ConfigureStack`` request, and pulumi-policy keeps just its tags. tierguard's server
-(:mod:`tierguard.serve`) stores the whole request here, and the policy config (``Configure``) beside
-it; the in-process evaluator (:mod:`tierguard.evaluate`) fills the same fields from the stack file
-and ``--policy-pack-config``. Policies then read exemptions through :func:`exemptions`, whichever
-way they run.
+(:mod:`tierguard.serve`) stores the request's config here, and the policy config (``Configure``)
+beside it; the in-process evaluator (:mod:`tierguard.evaluate`) fills the same fields from the stack
+file and ``--policy-pack-config``. Policies then read exemptions through :func:`exemptions`,
+whichever way they run.
 """
 
 from __future__ import annotations
@@ -21,11 +21,8 @@ from tierguard.exemptions import Exemption, Exemptions, build
 
 @dataclass
 class StackContext:
-    project: str = ""
-    stack: str = ""
-    organization: str = ""
-    dry_run: bool = True
-    tags: dict[str, str] = field(default_factory=dict)
+    """What exemptions are read from: the stack's config and the policy config."""
+
     # flat "namespace:key" -> string, structured values as JSON, as ConfigureStack sends them
     config: dict[str, str] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
@@ -33,8 +30,6 @@ class StackContext:
     # policy name (and "all") -> config properties, as Configure sends them
     policy_config: dict[str, dict[str, Any]] = field(default_factory=dict)
     policy_file: str | None = None
-    # whether ConfigureStack / Configure have been received
-    stack_known: bool = False
 
 
 _lock = threading.Lock()
@@ -44,32 +39,17 @@ _book: Exemptions | None = None
 _used: set[tuple[str, str]] = set()
 
 
-def current() -> StackContext:
-    return _context
-
-
 def configure_stack(
     *,
-    project: str,
-    stack: str,
-    organization: str = "",
-    dry_run: bool = True,
-    tags: Mapping[str, str] | None = None,
     config: Mapping[str, str] | None = None,
     secret_keys: Iterable[str] = (),
     stack_file: str | None = None,
 ) -> None:
     global _book
     with _lock:
-        _context.project = project
-        _context.stack = stack
-        _context.organization = organization
-        _context.dry_run = dry_run
-        _context.tags = dict(tags or {})
         _context.config = dict(config or {})
         _context.secret_keys = list(secret_keys)
         _context.stack_file = stack_file
-        _context.stack_known = True
         _book = None
 
 
@@ -108,10 +88,6 @@ def exemptions() -> Exemptions:
 
 def record(ex: Exemption, policy: str) -> None:
     _used.add((ex.where, policy))
-
-
-def reset_usage() -> None:
-    _used.clear()
 
 
 def stale(policies: Iterable[str]) -> list[tuple[str, Exemption]]:
