@@ -148,9 +148,6 @@ DEFAULT_SERVICE_ACCOUNTS: dict[str, str] = {
     "App Engine default service account": r"^[a-z][a-z0-9:.-]*@appspot\.gserviceaccount\.com$",
 }
 
-# Federated identities (workload identity pools) are not service accounts and never "default".
-FEDERATED_MEMBER_PREFIXES = ("principal://", "principalSet://")
-
 # IAM condition expressions that restrict nothing: a grant carrying one is unconditional.
 TRIVIAL_CONDITIONS = ("", "true")
 
