@@ -11,7 +11,7 @@ from __future__ import annotations
 
 # Exact type tokens -> kind.
 DATASTORE_TYPES: dict[str, str] = {
-    # --- GCP (RULES-CATALOG.md "Datastores") ---
+    # --- GCP (every token is checked against pulumi-gcp by the tier-boundaries tests) ---
     "gcp:sql/databaseInstance:DatabaseInstance": "Cloud SQL instance",
     "gcp:sql/database:Database": "Cloud SQL database",
     "gcp:sql/user:User": "Cloud SQL user",
@@ -30,7 +30,7 @@ DATASTORE_TYPES: dict[str, str] = {
     "gcp:bigquery/table:Table": "BigQuery table",
     "gcp:storage/bucket:Bucket": "Cloud Storage bucket",
     "gcp:filestore/instance:Instance": "Filestore instance",
-    # "worth a decision" in RULES-CATALOG.md: all hold data that outlives a deployment.
+    # less obvious, yet all hold data that outlives a deployment:
     "gcp:netapp/volume:Volume": "NetApp volume",
     "gcp:compute/disk:Disk": "persistent disk",
     "gcp:compute/regionDisk:RegionDisk": "regional persistent disk",
