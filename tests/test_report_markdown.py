@@ -108,9 +108,3 @@ def test_plan_summary_follows_the_findings(monkeypatch: pytest.MonkeyPatch) -> N
     assert text.index("no-datastore-in-app-tier") < text.index("#### Plan of shop-app/dev") < text.index(
         "**3 changes**"
     )
-
-
-def test_plan_summary_falls_back_to_json_without_the_plan_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "tierguard.plan.summary", None)  # import raises ImportError
-    text = markdown.render([Result(stack(), [], plan={"changes": 3})])
-    assert '```json\n{\n  "changes": 3\n}\n```' in text

@@ -8,7 +8,6 @@ Tables are capped so a huge estate still fits a PR comment (GitHub allows 65,536
 from __future__ import annotations
 
 import html
-import json
 import os
 from collections.abc import Sequence
 from urllib.parse import quote
@@ -111,10 +110,8 @@ def _exempted_section(exempted: Sequence[Exempted]) -> list[str]:
 
 
 def _plan_summary(plan: dict) -> str:
-    try:
-        from tierguard.plan.summary import summary_markdown
-    except ImportError:
-        return "```json\n" + json.dumps(plan, indent=2, sort_keys=True) + "\n```"
+    from tierguard.plan.summary import summary_markdown  # only for `tierguard plan` reports
+
     return summary_markdown(plan)
 
 
