@@ -91,7 +91,8 @@ def test_stack_configs_in_one_runner_match_separate_runs(
     apart = []
     for name in ("dev", "prod"):
         monkeypatch.setattr(program, "_RUNS", {})
-        apart += read_program(basic, stack=name, references=None, mocks=None, siblings=[])
+        # each in a process of its own: not from the capture cache the first read filled
+        apart += read_program(basic, stack=name, references=None, mocks=None, siblings=[], use_cache=False)
     assert len(runners) == 3  # each separate read had a process of its own
     assert [captured(s) for s in together] == [captured(s) for s in apart]
     # and the two configs really differ (not the first capture returned twice)

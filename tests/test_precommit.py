@@ -100,6 +100,9 @@ def test_options_pass_through_to_check(tmp_path: Path) -> None:
         "check", "--format", "compact", "--pack", "tier-boundaries", "--policy-pack-config", "ci/policy.json",
         "app",
     ]
+    assert check_args(["--no-cache", "app/__main__.py"], tmp_path) == [
+        "check", "--format", "compact", "--no-cache", "app",
+    ]
 
 
 def test_no_project_touched_means_nothing_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

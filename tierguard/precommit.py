@@ -6,7 +6,7 @@ directory holding a ``Pulumi.yaml`` (a Pulumi project); those projects -- each o
 fast enough that nobody uninstalls it.
 
 Run as ``python -m tierguard.precommit [check options] FILE...``; options before the files
-(``--pack``, ``--policy-pack-config``, ``--stack-references``, ``--mocks``) pass through to
+(``--pack``, ``--policy-pack-config``, ``--stack-references``, ``--mocks``, ``--no-cache``) pass through to
 ``tierguard check``; the report is ``--format compact`` (one ``path:line: level policy message`` line
 per finding) unless ``--format`` says otherwise.
 """
@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stack-references", help="JSON file of StackReference outputs.")
     parser.add_argument("--mocks", help="JSON file overriding invoke answers.")
     parser.add_argument(
+        "--no-cache", action="store_true", help="Run every program even if its capture is cached."
+    )
+    parser.add_argument(
         "--format", default="compact", dest="format",
         help="Report format passed to tierguard check (default: compact, `path:line: level policy "
         "message`, one line per finding).",
@@ -66,6 +69,8 @@ def check_args(argv: Sequence[str] | None = None, root: Path | None = None) -> l
     if not dirs:
         return None
     out = ["check", "--format", args.format]
+    if args.no_cache:
+        out.append("--no-cache")
     for pack in args.pack:
         out += ["--pack", pack]
     for flag, value in (

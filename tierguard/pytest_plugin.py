@@ -133,6 +133,7 @@ def check_project(
     policy_pack_configs: Iterable[JsonInput] | None = None,
     *,
     scratch: Path,
+    use_cache: bool = True,
 ) -> CheckResult:
     """Run ``project_dir`` offline and evaluate ``packs`` (default: all four built-in ones, or none
     when ``policy_packs`` is given) and the user's ``policy_packs`` (directories, as
@@ -140,7 +141,8 @@ def check_project(
 
     ``config`` is a ``--policy-pack-config`` file or its content for the built-in packs;
     ``policy_pack_configs`` pair with ``policy_packs`` by position; ``references`` maps
-    ``org/project/stack`` to that stack's outputs (file or dict); ``mocks`` overrides invoke answers.
+    ``org/project/stack`` to that stack's outputs (file or dict); ``mocks`` overrides invoke answers;
+    ``use_cache=False`` runs the program even when its capture is cached (``--no-cache``).
     Bad input raises :class:`tierguard.model.InputError` with the CLI's one-line message.
     """
     from tierguard.evaluate import Evaluator
@@ -174,6 +176,7 @@ def check_project(
         stack=stack,
         references=_json_file(references, scratch, "stack-references.json"),
         mocks=_json_file(mocks, scratch, "mocks.json"),
+        use_cache=use_cache,
     )
     evaluator = Evaluator(selected, pack_config, paired)
     results = []
@@ -187,7 +190,8 @@ def check_project(
 @pytest.fixture
 def tierguard_check(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., CheckResult]:
     """A callable ``check(project_dir, stack="dev", packs=None, tier=None, config=None,
-    references=None, mocks=None, policy_packs=None, policy_pack_configs=None) -> CheckResult`` that
+    references=None, mocks=None, policy_packs=None, policy_pack_configs=None, use_cache=True)
+    -> CheckResult`` that
     runs a Pulumi Python project offline through tierguard's packs and/or your own pack directories.
     Use ``.assert_clean()``, ``.assert_violates(policy)``, ``.findings``,
     ``.mandatory``, ``.advisory`` and ``.blocked`` on the result."""

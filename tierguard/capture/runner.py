@@ -466,6 +466,60 @@ def sdk_version() -> str:
         return ""
 
 
+# Files the program opens while it runs (an audit hook cannot be removed, so it records only then).
+_OPENED: list[str] = []
+_RECORDING = threading.Event()
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """Record files opened for reading only: what the program writes is its output, not its input."""
+    if event != "open" or not _RECORDING.is_set() or not isinstance(args[0], str):
+        return
+    mode, flags = args[1], args[2]
+    if isinstance(mode, str):
+        reading = not set(mode) & set("wax+")
+    else:
+        reading = isinstance(flags, int) and not flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+    if reading:
+        _OPENED.append(args[0])
+
+
+def used_outside(project_dir: Path) -> dict[str, Any]:
+    """What the capture depends on beyond the project directory, for the host's capture cache:
+    local Python modules and files the program used from outside the project and outside any
+    installation, and the installed Pulumi packages loaded (their version and metadata directory)."""
+    from importlib import metadata
+
+    installed = tuple(
+        os.path.join(p, "") for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    )
+    project = os.path.join(str(project_dir), "")
+    files = set()
+    modules = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
+    for name in [*modules, *_OPENED]:
+        if not isinstance(name, str):
+            continue
+        path = os.path.abspath(name)
+        parts = set(Path(path).parts)
+        if (
+            path == RUNNER_FILE or path.startswith((project, *installed, "/dev/", "/proc/", "/sys/"))
+            or parts & {"site-packages", "dist-packages"} or not os.path.isfile(path)
+        ):
+            continue
+        files.add(path)
+    packages = {}
+    for top in sorted({n.split(".")[0] for n in list(sys.modules) if n.startswith("pulumi")}):
+        for dist_name in (top.replace("_", "-"), top):
+            try:
+                dist = metadata.distribution(dist_name)
+            except Exception:
+                continue
+            where = getattr(dist, "_path", None)
+            packages[top] = {"version": dist.version, "metadata": str(where) if where else None}
+            break
+    return {"files": sorted(files), "packages": packages}
+
+
 def ordered(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Registrations complete in any order (RPCs run on threads): report them in program order."""
 
@@ -604,6 +658,8 @@ def capture(
             if exc.code:
                 raise
 
+    _OPENED.clear()
+    _RECORDING.set()
     try:
         pending = run_pulumi_func(body)
         if inspect.isawaitable(pending):
@@ -617,6 +673,8 @@ def capture(
         if mocks.failure:
             return {"error": {"kind": "reference", "message": mocks.failure}}
         return {"error": program_error(exc, project_dir)}
+    finally:
+        _RECORDING.clear()
 
     from google.protobuf.json_format import MessageToDict
 
@@ -626,6 +684,7 @@ def capture(
             "outputs": to_wire(MessageToDict(struct)),
             "python": sys.executable,
             "pulumi_version": sdk_version(),
+            "used": used_outside(project_dir),
         }
     }
 
@@ -646,6 +705,7 @@ def main() -> None:
     written and flushed by then.
     """
     gc.disable()
+    sys.addaudithook(_audit)
     channel = Channel()
     if len(sys.argv) > 1:
         channel.send(run(json.loads(Path(sys.argv[1]).read_text(encoding="utf-8")), channel))

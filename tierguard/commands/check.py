@@ -40,11 +40,17 @@ def default_paths() -> list[Path]:
     type=click.Path(dir_okay=False),
     help="JSON file overriding the answers to invokes (e.g. gcp:organizations/getProject:getProject).",
 )
+@click.option(
+    "--no-cache",
+    "no_cache",
+    is_flag=True,
+    help="Run every program even if its capture is cached (the cache is neither read nor written).",
+)
 @pack_options
 @report_options
 def check(
-    paths, stack, tier, pack_config, policy_packs, packs, references, mocks_file, formats, outputs,
-    show_exempted,
+    paths, stack, tier, no_cache, pack_config, policy_packs, packs, references, mocks_file, formats,
+    outputs, show_exempted,
 ) -> int:
     """Check Pulumi programs (directories), preview JSON or stack exports against the packs.
 
@@ -52,7 +58,9 @@ def check(
     """
     targets = [Path(p) if p != "-" else p for p in paths] or default_paths()
     selected, config, paired = selected_packs(packs, pack_config, policy_packs)
-    stacks = load_stacks(targets, stack=stack, references=references, mocks=mocks_file)
+    stacks = load_stacks(
+        targets, stack=stack, references=references, mocks=mocks_file, use_cache=not no_cache
+    )
     evaluator = Evaluator(selected, config, paired)
     results = []
     for st in stacks:

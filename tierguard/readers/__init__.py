@@ -20,12 +20,14 @@ def load_stacks(
     stack: str | None = None,
     references: str | None = None,
     mocks: str | None = None,
+    use_cache: bool = True,
 ) -> list[Stack]:
     """Read every target, in order; the stacks come back in that order.
 
     Program directories share one capture session: every project starts capturing at once (its
     stack configs in one runner process), so independent projects use both cores while a project
     whose StackReference names another waits for that sibling's capture instead of repeating it.
+    ``use_cache=False`` (``--no-cache``) neither reads nor writes the capture cache.
     """
     from tierguard.readers import detect, program
 
@@ -40,7 +42,9 @@ def load_stacks(
             path = Path(target)
             if path.is_dir():
                 if session is None:  # at the first program: the files before it were read as before
-                    session = cleanup.enter_context(program.Session(references, mocks, project_dirs))
+                    session = cleanup.enter_context(
+                        program.Session(references, mocks, project_dirs, use_cache=use_cache)
+                    )
                     plans = []
                     for directory in project_dirs:
                         with contextlib.suppress(InputError):  # raised again, in target order, below

@@ -24,14 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from tierguard import wire
-from tierguard.capture import RunnerFailure, RunnerProcess
+from tierguard.capture import RunnerFailure, RunnerProcess, cache
 from tierguard.files import load_json_object, load_yaml
 from tierguard.model import InputError, Location, Resource, Stack
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 # Keys that make a Pulumi.yaml `config:` entry a declaration ({type, default, ...}) not a value.
 _DECLARATION_KEYS = {"type", "description", "default", "value", "secret", "items"}
-_SKIP_DIRS = {"__pycache__", "node_modules", ".git", ".venv", "venv"}
 
 
 @dataclass
@@ -74,6 +73,7 @@ class Run:
     seconds: float
     config: dict[str, str] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
+    cached: bool = False  # from the capture cache: the program did not run
 
 
 # Runs are cached per process: `tierguard check identity infra app` runs identity once even though
@@ -225,16 +225,10 @@ def interpreter(project: Project) -> Path:
 def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
     """Cheap change detection for the run cache: the program's sources and config files."""
     marks = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = [
-            d for d in dirs
-            if d not in _SKIP_DIRS and not d.startswith(".") and not (Path(root, d) / "pyvenv.cfg").exists()
-        ]
-        for name in files:
-            if name.endswith((".py", ".yaml", ".yml", ".json")):
-                path = os.path.join(root, name)
-                st = os.stat(path)
-                marks.append((os.path.relpath(path, directory), st.st_mtime_ns, st.st_size))
+    for path in cache.project_files(directory):
+        if path.suffix in (".py", ".yaml", ".yml", ".json"):
+            st = path.stat()
+            marks.append((os.path.relpath(path, directory), st.st_mtime_ns, st.st_size))
     return tuple(sorted(marks))
 
 
@@ -255,7 +249,12 @@ class Session:
     StackReference cycle is refused instead of waiting forever.
     """
 
-    def __init__(self, references: str | None, mocks: str | None, siblings: Iterable[Path]) -> None:
+    def __init__(
+        self, references: str | None, mocks: str | None, siblings: Iterable[Path], *, use_cache: bool = True
+    ) -> None:
+        # the capture cache on disk (--no-cache: neither read nor written)
+        self.cache = cache.CaptureCache() if use_cache else None
+        self.trees: dict[Path, str] = {}  # project dir -> digest of its files, once per session
         self.references_file = references
         self.mocks_file = mocks
         self.references = load_json_object(references, "stack references file") if references else {}
@@ -373,7 +372,10 @@ class Session:
             if not owner:
                 return capture.result()
             try:
-                run = self._capture(project, stack, python, config, secret_keys)
+                request = self._request(project, stack, config, secret_keys)
+                entry_key = self._cache_key(project, stack, python, request) if self.cache else None
+                run = (entry_key and self._cached(entry_key, project, stack, config, secret_keys)) or \
+                    self._capture(project, stack, python, request, entry_key)
             except BaseException as exc:
                 capture.set_exception(exc)
                 raise
@@ -415,15 +417,11 @@ class Session:
                 if runner.proc.poll() is None and not self.closed:
                     self.idle.setdefault(slot, []).append(runner)
 
-    def _capture(
-        self, project: Project, stack: str, python: Path, config: dict[str, str], secret_keys: list[str]
-    ) -> Run:
-        main = project.dir / project.main
-        if not main.exists():
-            raise InputError(str(project.file), f"main {project.main!r} does not exist")
-        if main.is_dir() and not (main / "__main__.py").is_file():
-            raise InputError(str(main), "no __main__.py: nothing to run (set `main:` in Pulumi.yaml)")
-        request = {
+    def _request(
+        self, project: Project, stack: str, config: dict[str, str], secret_keys: list[str]
+    ) -> dict[str, Any]:
+        """What the runner gets for one stack (all of it is in the cache key)."""
+        return {
             "project": project.name,
             "stack": stack,
             "project_dir": str(project.dir.resolve()),
@@ -433,13 +431,73 @@ class Session:
             "invokes": self.invokes,
             "organization": "organization",
         }
+
+    # -- the capture cache -------------------------------------------------------------------------
+
+    def _cache_key(self, project: Project, stack: str, python: Path, request: dict[str, Any]) -> str:
+        """Everything known before the run that can change what the program registers."""
+        with self.lock:
+            tree = self.trees.get(project.dir)
+        if tree is None:
+            # every stack's file is left out of the project's digest, and this stack's added alone:
+            # editing Pulumi.prod.yaml does not make the dev capture stale
+            found = [project.stack_config_dir.glob(f"Pulumi.*.{ext}") for ext in ("yaml", "yml")]
+            stack_files = frozenset(p.resolve() for files in found for p in files)
+            tree = cache.tree_digest(project.dir, stack_files)
+            with self.lock:
+                self.trees[project.dir] = tree
+        return cache.key({
+            "python": cache.interpreter_identity(python),
+            "project": tree,
+            "stack_file": cache.file_digest(project.stack_file(stack)),
+            "stack": stack,
+            "request": request,
+        })
+
+    def _cached(
+        self, entry_key: str, project: Project, stack: str, config: dict[str, str], secret_keys: list[str]
+    ) -> Run | None:
+        """The cached capture, if what the run used is unchanged: its local files and packages, and
+        the outputs of each StackReference it asked for (a sibling's come from its own capture,
+        itself cached)."""
+        assert self.cache is not None
+        started = time.perf_counter()
+        entry = self.cache.load(entry_key)
+        if entry is None or not cache.holds(entry["deps"]):
+            return None
         label = (str(project.dir.resolve()), stack)
+        for asked in entry["references"]:
+            if not (isinstance(asked, list) and len(asked) == 2):
+                return None
+            name, digest = asked
+            try:
+                outputs = self.reference_outputs(str(name), project, waiter=label)
+            except InputError:
+                return None  # run the program: it raises the error where it belongs
+            if cache.value_digest(outputs) != digest:
+                return None
+        return _run_from(entry["result"], time.perf_counter() - started, config, secret_keys, cached=True)
+
+    def _capture(
+        self, project: Project, stack: str, python: Path, request: dict[str, Any], entry_key: str | None
+    ) -> Run:
+        main = project.dir / project.main
+        if not main.exists():
+            raise InputError(str(project.file), f"main {project.main!r} does not exist")
+        if main.is_dir() and not (main / "__main__.py").is_file():
+            raise InputError(str(main), "no __main__.py: nothing to run (set `main:` in Pulumi.yaml)")
+        label = (str(project.dir.resolve()), stack)
+        asked: list[list[str]] = []  # each StackReference answered, with a digest of its outputs
+
+        def resolve(name: str) -> dict[str, Any]:
+            outputs = self.reference_outputs(name, project, waiter=label)
+            asked.append([name, cache.value_digest(outputs)])
+            return outputs
+
         started = time.perf_counter()
         try:
             with self._runner(project, python) as runner:
-                answer = runner.capture(
-                    request, lambda name: self.reference_outputs(name, project, waiter=label)
-                )
+                answer = runner.capture(request, resolve)
         except RunnerFailure as exc:
             raise InputError(
                 str(project.dir), f"the program could not run under {python}: {exc.detail}"
@@ -450,15 +508,11 @@ class Session:
         if "error" in answer:
             raise self._error(project, python, answer["error"])
         result = answer["result"]
-        return Run(
-            resources=[_resource(rec) for rec in result["resources"]],
-            outputs=result.get("outputs", {}),
-            python=result.get("python", str(python)),
-            pulumi_version=result.get("pulumi_version", ""),
-            seconds=seconds,
-            config=config,
-            secret_keys=secret_keys,
-        )
+        used = result.pop("used", None) or {}
+        if self.cache is not None and entry_key is not None:
+            deps = cache.dependencies(used.get("files", []), used.get("packages", {}))
+            self.cache.store(entry_key, {"result": result, "deps": deps, "references": asked})
+        return _run_from(result, seconds, request["config"], request["secret_keys"], cached=False)
 
     def _error(self, project: Project, python: Path, error: dict[str, Any]) -> InputError:
         kind = error.get("kind")
@@ -476,6 +530,21 @@ class Session:
         lines = str(error.get("message", "")).splitlines()
         message = " ".join(line.strip() for line in lines if line.strip())
         return InputError(source, f"the program raised {error.get('type', 'an error')}: {message}")
+
+
+def _run_from(
+    result: dict[str, Any], seconds: float, config: dict[str, str], secret_keys: list[str], *, cached: bool
+) -> Run:
+    return Run(
+        resources=[_resource(rec) for rec in result["resources"]],
+        outputs=result.get("outputs", {}),
+        python=result.get("python", ""),
+        pulumi_version=result.get("pulumi_version", ""),
+        seconds=seconds,
+        config=config,
+        secret_keys=secret_keys,
+        cached=cached,
+    )
 
 
 def _resource(rec: dict[str, Any]) -> Resource:
@@ -514,10 +583,10 @@ def run_info(stack: Stack) -> Run | None:
 
 def run_program_outputs(
     path: Path, stack: str, *, references: str | None = None, mocks: str | None = None,
-    siblings: Sequence[Path] = (),
+    siblings: Sequence[Path] = (), use_cache: bool = True,
 ) -> dict[str, Any]:
     """The stack outputs (``pulumi.export``) of an offline run, in the wire form: unknown stays unknown."""
-    with Session(references, mocks, siblings) as session:
+    with Session(references, mocks, siblings, use_cache=use_cache) as session:
         return session.run(load_project(Path(path)), stack).outputs
 
 
@@ -549,6 +618,7 @@ def read_program(
     mocks: str | None,
     siblings: list[Path],
     session: Session | None = None,
+    use_cache: bool = True,
 ) -> list[Stack]:
     """One Stack per stack config (or just ``stack``), each from an offline run of the program.
 
@@ -556,7 +626,7 @@ def read_program(
     read has its own, and its stack configs are captured one after another by one runner.
     """
     if session is None:
-        with Session(references, mocks, siblings) as own:
+        with Session(references, mocks, siblings, use_cache=use_cache) as own:
             return read_program(
                 path, stack=stack, references=references, mocks=mocks, siblings=siblings, session=own
             )
