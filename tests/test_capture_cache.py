@@ -2,7 +2,7 @@
 can change what it registers is a miss, and the cache never changes a verdict.
 
 Every test has its own ``$XDG_CACHE_HOME`` (tests/conftest.py). "Ran" means a runner process ran the
-program; a cached capture starts no runner at all.
+program for a stack; a cached capture runs nothing.
 """
 
 from __future__ import annotations
@@ -54,16 +54,16 @@ def project(root: Path, name: str, main: str = THING, stacks: dict[str, dict] | 
 
 @pytest.fixture
 def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The project directory of every runner process started (each one runs programs)."""
-    started: list[str] = []
-    real_init = program.RunnerProcess.__init__
+    """The project of every program run (a runner asked to capture a stack)."""
+    runs: list[str] = []
+    real = program.RunnerProcess.capture
 
-    def recording_init(self, python, cwd):  # type: ignore[no-untyped-def]
-        real_init(self, python, cwd)
-        started.append(Path(cwd).name)
+    def counting(self, request, resolve):  # type: ignore[no-untyped-def]
+        runs.append(request["project"])
+        return real(self, request, resolve)
 
-    monkeypatch.setattr(program.RunnerProcess, "__init__", recording_init)
-    return started
+    monkeypatch.setattr(program.RunnerProcess, "capture", counting)
+    return runs
 
 
 def read(*dirs: Path, **options: Any) -> list:
@@ -90,7 +90,7 @@ def entries() -> list[Path]:
 def test_an_unchanged_program_is_not_run_again_and_captures_the_same(tmp_path: Path, ran: list[str]) -> None:
     app = project(tmp_path, "app", stacks={"dev": {"app:size": 2}, "prod": {"app:size": 3}})
     cold = read(app)
-    assert ran == ["app"] and len(entries()) == 2
+    assert ran == ["app", "app"] and len(entries()) == 2
     assert not any(program.run_info(st).cached for st in cold)
     ran.clear()
     warm = read(app)
