@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import engine, generate
+from benchmarks import capture_cache, engine, generate
 from benchmarks.measure import (
     REPO,
     CliMeasurement,
@@ -209,6 +209,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--reference-runs", type=int,
                         help="cold runs of the reference check (default: as --runs)")
     parser.add_argument("--no-reference", action="store_true", help="skip the reference stacks")
+    parser.add_argument("--no-capture-cache", action="store_true",
+                        help="skip the capture cache rows (reference stacks cold/warm cache, issue 15)")
     parser.add_argument("--cli-sizes", default=",".join(map(str, engine.DEFAULT_SIZES)),
                         help="generated programs run side by side through the real `pulumi preview` "
                         "(default 100,1000; needs `make pulumi-cli`)")
@@ -243,11 +245,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     reference = None
     if not args.no_reference:
         log(f"reference stacks: cold `tierguard check` x {args.reference_runs}")
-        reference = measure_cold_check(tierguard, args.reference_runs, packs)
+        # cold: every program runs (--no-cache); the capture cache has rows of its own below
+        reference = measure_cold_check(tierguard, args.reference_runs, [*packs, "--no-cache"])
         if reference.error is None:  # one more run through the driver, for counts and per-stack capture
-            detail = measure_cli(["check", *packs], 1, python=python, timeout=120.0)
+            detail = measure_cli(["check", *packs, "--no-cache"], 1, python=python, timeout=120.0)
             reference.counts, reference.captures = detail.counts, detail.captures
             reference.phases = detail.phases
+
+    cache_rows = None
+    if not (args.no_reference or args.no_capture_cache):
+        log(f"capture cache: c6ce312, no cache, cold and warm cache, interleaved x {args.reference_runs}")
+        cache_rows = capture_cache.measure(args.workdir, args.reference_runs)
+        cache_rows["targets"] = capture_cache.targets(cache_rows)
 
     log(f"user policy pack: load x {args.runs}")
     user_pack = measure_user_pack_load(args.runs)
@@ -258,7 +267,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         program = generate.write_program(args.workdir, size)
         preview = generate.write_preview(args.workdir, size)
         log(f"{size} resources: tierguard check x {args.runs}")
-        check_args = ["check", str(program), "--stack", generate.STACK_NAME, *packs]
+        check_args = ["check", str(program), "--stack", generate.STACK_NAME, *packs, "--no-cache"]
         check = measure_cli(check_args, args.runs, python=python)
         log(f"{size} resources: tierguard plan x {args.runs}")
         plan = measure_cli(["plan", str(preview), *packs], args.runs, python=python)
@@ -298,6 +307,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "user_pack_load": user_pack,
         "targets": verdicts,
         "side_by_side": side_by_side,
+        "capture_cache": cache_rows,
         "elapsed_s": elapsed,
     }
 
@@ -326,6 +336,13 @@ def render(report: dict[str, Any]) -> str:
         lines.append("")
     for t in report["targets"]:
         lines.append(f"{t['verdict']:<4}  {t['target']}: {t['measured']}")
+    cache_rows = report.get("capture_cache")
+    if cache_rows:
+        lines.append("")
+        lines.extend(capture_cache.table(cache_rows))
+        for t in cache_rows["targets"]:
+            lines.append(f"{t['verdict']:<4}  {t['target']}: {t['measured']}")
+            lines.extend(f"        in the way: {why}" for why in t["in the way"])
     side = report["side_by_side"]
     lines.append("")
     if side.get("rows"):

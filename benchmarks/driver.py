@@ -7,7 +7,9 @@
 * ``evaluate``: policy evaluation (``Result.timings["evaluate"]``, the evaluator's own clock);
 * ``report``: rendering the reports;
 * ``main``: the whole command inside the process; the harness adds start-up (interpreter and
-  imports) from the wall time it measures outside.
+  imports) from the wall time it measures outside;
+* ``programs``: each program a capture runner ran (``project/stack``); a capture served from the
+  capture cache runs none.
 
 Phases that the command records itself in ``Result.timings`` (``capture``, ``plan``, ...) are kept
 as they are. The wrappers are installed before the command module is imported (``tierguard.cli``
@@ -73,6 +75,7 @@ def _install() -> None:
 
     report.render = render
 
+    _count_programs()
     readers = importlib.import_module("tierguard.readers")
     readers.load_stacks = _timed_read(readers.load_stacks)
     for module_name, attr in (
@@ -86,6 +89,21 @@ def _install() -> None:
             continue
         if hasattr(module, attr):
             setattr(module, attr, _timed_read(getattr(module, attr)))
+
+
+_programs: list[str] = []  # "project/stack" of every program a runner ran (cached captures run none)
+
+
+def _count_programs() -> None:
+    capture = importlib.import_module("tierguard.capture")
+    original = capture.RunnerProcess.capture
+
+    @functools.wraps(original)
+    def counting(self: Any, request: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        _programs.append(f"{request.get('project')}/{request.get('stack')}")
+        return original(self, request, *args, **kwargs)
+
+    capture.RunnerProcess.capture = counting
 
 
 def _captures() -> dict[str, float]:
@@ -110,7 +128,7 @@ def main(argv: list[str]) -> int:
     _phases["main"] = time.perf_counter() - started
     with open(out_path, "w", encoding="utf-8") as fh:
         doc = {"phases": _phases, "timings": _timings, "counts": _counts, "exit": code,
-               "captures": _captures()}
+               "captures": _captures(), "programs": _programs}
         json.dump(doc, fh)
     return code
 

@@ -90,7 +90,8 @@ def _side_by_side(
     refs_file.write_text(json.dumps(refs))
     started = time.perf_counter()
     check = subprocess.run(
-        [sys.executable, "-m", "tierguard", "check", str(project), "--stack", stack, "--format", "json",
+        [sys.executable, "-m", "tierguard", "check", str(project), "--stack", stack, "--no-cache",
+         "--format", "json",
          "--policy-pack-config", str(_merged_config(tier, work / f"{tier}.json")),
          "--stack-references", str(refs_file)],
         capture_output=True, text=True, timeout=1800,

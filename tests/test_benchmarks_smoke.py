@@ -122,3 +122,36 @@ def test_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     assert report["user_pack_load"]["seconds"] is not None, report["user_pack_load"]
     assert report["user_pack_load"]["policies"] == 3
     assert {t["verdict"] for t in report["targets"]} <= {"PASS", "FAIL", "n/a"}
+
+
+def test_capture_cache_rows_judge_their_targets_and_say_what_is_in_the_way() -> None:
+    """The capture cache rows (benchmarks/capture_cache.py) on made-up measurements: verdicts and the
+    profile printed for a missed target (the measuring itself is `make bench`'s, never a test's)."""
+    from benchmarks import capture_cache
+
+    def mode(wall: float, programs: int) -> dict:
+        return {"wall": wall, "startup": 0.3, "read": wall - 0.4, "evaluate": 0.05, "report": 0.05,
+                "programs": programs, "walls": [wall], "captures": {}, "error": None}
+
+    result = {
+        "runs": 1,
+        "modes": {"main c6ce312": mode(2.5, 6), "no cache, runner per project": mode(2.4, 6),
+                  "cold cache": mode(1.9, 6), "warm cache": mode(0.45, 0)},
+        "app_warm": {"wall": 0.4, "programs": [], "error": None},
+        "edited": {"wall": 1.5, "programs": ["tierguard-infra/dev", "tierguard-infra/prod"], "error": None,
+                   "edit": "infra/__main__.py"},
+        "sdk_floor": {"infra": {"total": 1.4, "modules": {"pulumi": 0.2, "pulumi_gcp.compute": 0.8}}},
+    }
+    verdicts = {t["target"].split(":")[0]: t for t in capture_cache.targets(result)}
+    warm = verdicts["reference stacks, warm cache"]
+    cold = verdicts["reference stacks, cold cache"]
+    assert warm["verdict"] == "PASS" and not warm["in the way"]
+    assert cold["verdict"] == "FAIL" and "main c6ce312" in cold["target"]
+    assert any("pulumi_gcp.compute 0.80" in why for why in cold["in the way"])
+    assert verdicts["only the app stack, warm"]["verdict"] == "PASS"
+    assert verdicts["one stack edited"]["verdict"] == "PASS"
+    result["edited"]["programs"].append("tierguard-app/dev")
+    assert capture_cache.targets(result)[-1]["verdict"] == "FAIL"
+    lines = capture_cache.table(result)
+    assert any(line.startswith("warm cache") for line in lines)
+    assert any("no program ran" in line for line in lines)
