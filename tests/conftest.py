@@ -18,3 +18,20 @@ def private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     home = tmp_path_factory.mktemp("xdg-cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def captures(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(project, stack) of every program a capture runner was asked to run (a capture served from
+    the capture cache runs none)."""
+    from tierguard.readers import program
+
+    asked: list[tuple[str, str]] = []
+    real = program.RunnerProcess.capture
+
+    def counting(self, request, resolve):  # type: ignore[no-untyped-def]
+        asked.append((request["project"], request["stack"]))
+        return real(self, request, resolve)
+
+    monkeypatch.setattr(program.RunnerProcess, "capture", counting)
+    return asked

@@ -53,17 +53,13 @@ def project(root: Path, name: str, main: str = THING, stacks: dict[str, dict] | 
 
 
 @pytest.fixture
-def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The project of every program run (a runner asked to capture a stack)."""
-    runs: list[str] = []
-    real = program.RunnerProcess.capture
+def ran(captures: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(project, stack) of every program run (tests/conftest.py ``captures``)."""
+    return captures
 
-    def counting(self, request, resolve):  # type: ignore[no-untyped-def]
-        runs.append(request["project"])
-        return real(self, request, resolve)
 
-    monkeypatch.setattr(program.RunnerProcess, "capture", counting)
-    return runs
+def projects(captures: list[tuple[str, str]]) -> list[str]:
+    return [project for project, _ in captures]
 
 
 def read(*dirs: Path, **options: Any) -> list:
@@ -87,14 +83,16 @@ def entries() -> list[Path]:
 # -- hit and miss ------------------------------------------------------------------------------------
 
 
-def test_an_unchanged_program_is_not_run_again_and_captures_the_same(tmp_path: Path, ran: list[str]) -> None:
+def test_an_unchanged_program_is_not_run_again_and_captures_the_same(
+    tmp_path: Path, ran: list[tuple[str, str]]
+) -> None:
     app = project(tmp_path, "app", stacks={"dev": {"app:size": 2}, "prod": {"app:size": 3}})
     cold = read(app)
-    assert ran == ["app", "app"] and len(entries()) == 2
+    assert projects(ran) == ["app", "app"] and len(entries()) == 2
     assert not any(program.run_info(st).cached for st in cold)
     ran.clear()
     warm = read(app)
-    assert ran == []
+    assert projects(ran) == []
     assert all(program.run_info(st).cached for st in warm)
     assert snapshot(warm) == snapshot(cold)
     assert cache.cache_dir() == Path(os.environ["XDG_CACHE_HOME"]) / "tierguard" / "captures"
@@ -106,7 +104,9 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def test_every_file_of_the_project_is_in_the_key(tmp_path: Path, ran: list[str]) -> None:
+def test_every_file_of_the_project_is_in_the_key(
+    tmp_path: Path, ran: list[tuple[str, str]]
+) -> None:
     main = THING.replace("import pulumi\n", "import pulumi\nimport helpers\nimport json\n") + (
         'pulumi.export("label", helpers.LABEL)\n'
         'pulumi.export("zones", json.load(open("zones.json")))\n'
@@ -123,14 +123,14 @@ def test_every_file_of_the_project_is_in_the_key(tmp_path: Path, ran: list[str])
         ran.clear()
         edit(path, old, new)
         stacks = read(app)
-        assert ran == ["app"], path.name
+        assert projects(ran) == ["app"], path.name
         assert not program.run_info(stacks[0]).cached
     assert stacks[0].outputs["label"] == "b" and stacks[0].outputs["zones"] == ["b"]
     assert stacks[0].outputs["size"] == 5
 
 
 def test_another_stacks_config_file_does_not_touch_this_stacks_capture(
-    tmp_path: Path, ran: list[str]
+    tmp_path: Path, ran: list[tuple[str, str]]
 ) -> None:
     app = project(tmp_path, "app", stacks={"dev": {"app:size": 2}, "prod": {"app:size": 3}})
     read(app)
@@ -142,7 +142,7 @@ def test_another_stacks_config_file_does_not_touch_this_stacks_capture(
 
 
 def test_a_local_package_outside_the_project_and_files_it_reads_are_in_the_key(
-    tmp_path: Path, ran: list[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, ran: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shared = tmp_path / "shared"
     (shared / "naming").mkdir(parents=True)
@@ -162,14 +162,14 @@ def test_a_local_package_outside_the_project_and_files_it_reads_are_in_the_key(
     ran.clear()
     assert program.run_info(read(app)[0]).cached
     (shared / "naming" / "__init__.py").write_text("PREFIX = 'two'\n")
-    assert read(app)[0].outputs["prefix"] == "two" and ran == ["app"]
+    assert read(app)[0].outputs["prefix"] == "two" and projects(ran) == ["app"]
     ran.clear()
     (tmp_path / "settings.txt").write_text("green")
-    assert read(app)[0].outputs["colour"] == "green" and ran == ["app"]
+    assert read(app)[0].outputs["colour"] == "green" and projects(ran) == ["app"]
 
 
 def test_the_interpreter_and_installed_pulumi_packages_are_in_the_key(
-    tmp_path: Path, ran: list[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, ran: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a Pulumi package "installed" in a site directory of its own, as pip lays it out
     site = tmp_path / "site" / "site-packages"
@@ -184,14 +184,14 @@ def test_the_interpreter_and_installed_pulumi_packages_are_in_the_key(
     packages = json.loads(entries()[0].read_text())["deps"]["packages"]
     assert packages["pulumi_fake"]["version"] == "1.0.0" and "pulumi" in packages
     ran.clear()
-    assert program.run_info(read(app)[0]).cached and ran == []
+    assert program.run_info(read(app)[0]).cached and projects(ran) == []
 
     # upgraded: the old metadata directory is gone, a new one is there
     shutil.rmtree(dist)
     dist = site / "pulumi_fake-1.1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: pulumi-fake\nVersion: 1.1.0\n")
-    assert not program.run_info(read(app)[0]).cached and ran == ["app"]
+    assert not program.run_info(read(app)[0]).cached and projects(ran) == ["app"]
     (entry,) = entries()  # rewritten in place: the key is what is known before the run
     assert json.loads(entry.read_text())["deps"]["packages"]["pulumi_fake"]["version"] == "1.1.0"
 
@@ -206,7 +206,7 @@ def test_the_interpreter_and_installed_pulumi_packages_are_in_the_key(
     (venv / "lib" / version / "site-packages").mkdir(parents=True)
     (venv / "lib" / version / "site-packages" / "ours.pth").write_text("\n".join(sysconfig_paths()))
     monkeypatch.setattr(program, "interpreter", lambda _project: other)
-    assert not program.run_info(read(app)[0]).cached and ran == ["app"]
+    assert not program.run_info(read(app)[0]).cached and projects(ran) == ["app"]
 
 
 def sysconfig_paths() -> list[str]:
@@ -216,7 +216,7 @@ def sysconfig_paths() -> list[str]:
 
 
 def test_references_mocks_and_tierguards_own_code_are_in_the_key(
-    tmp_path: Path, ran: list[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, ran: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     main = THING + (
         "import pulumi_gcp\n"
@@ -235,16 +235,17 @@ def test_references_mocks_and_tierguards_own_code_are_in_the_key(
     # the same content in another file is the same input
     copy = tmp_path / "refs-copy.json"
     shutil.copy(refs, copy)
-    assert program.run_info(read(app, references=str(copy), mocks=str(mocks))[0]).cached and ran == []
+    assert program.run_info(read(app, references=str(copy), mocks=str(mocks))[0]).cached
+    assert projects(ran) == []
 
     refs.write_text(json.dumps({"acme/network/prod": {"region": "europe-west4"}}))
-    assert read(app, **options)[0].outputs["region"] == "europe-west4" and ran == ["app"]
+    assert read(app, **options)[0].outputs["region"] == "europe-west4" and projects(ran) == ["app"]
     ran.clear()
     mocks.write_text(json.dumps({"gcp:organizations/getProject:getProject": {"projectId": "p2"}}))
-    assert read(app, **options)[0].outputs["project"] == "p2" and ran == ["app"]
+    assert read(app, **options)[0].outputs["project"] == "p2" and projects(ran) == ["app"]
     ran.clear()
     monkeypatch.setattr(cache, "code_digest", lambda: "another tierguard")
-    assert not program.run_info(read(app, **options)[0]).cached and ran == ["app"]
+    assert not program.run_info(read(app, **options)[0]).cached and projects(ran) == ["app"]
 
 
 def test_the_capture_code_digest_covers_the_runner_and_the_version() -> None:
@@ -264,36 +265,40 @@ def sibling_projects(tmp_path: Path) -> tuple[Path, Path]:
     return base, app
 
 
-def test_a_stack_reference_to_a_sibling_reuses_its_cached_capture(tmp_path: Path, ran: list[str]) -> None:
+def test_a_stack_reference_to_a_sibling_reuses_its_cached_capture(
+    tmp_path: Path, ran: list[tuple[str, str]]
+) -> None:
     base, app = sibling_projects(tmp_path)
     read(base, app)
-    assert sorted(ran) == ["app", "base"]
+    assert sorted(projects(ran)) == ["app", "base"]
     ran.clear()
     (warm,) = read(app)  # only the app: its sibling comes from the cache, no program runs at all
-    assert ran == [] and warm.outputs["ns"] == "shop"
+    assert projects(ran) == [] and warm.outputs["ns"] == "shop"
 
     # an edit of the app runs only the app
     edit(app / "__main__.py", '"thing"', '"thing-2"')
     read(base, app)
-    assert ran == ["app"]
+    assert projects(ran) == ["app"]
 
     # an edit of the sibling that changes nothing it exports runs only the sibling
     ran.clear()
     edit(base / "__main__.py", '"thing"', '"thing-2"')
     read(base, app)
-    assert ran == ["base"]
+    assert projects(ran) == ["base"]
 
     # one that changes an export it gives the app runs both
     ran.clear()
     edit(base / "__main__.py", "'shop'", "'store'")
     (st,) = read(app)
-    assert sorted(ran) == ["app", "base"] and st.outputs["ns"] == "store"
+    assert sorted(projects(ran)) == ["app", "base"] and st.outputs["ns"] == "store"
 
 
 # -- the store -----------------------------------------------------------------------------------
 
 
-def test_a_corrupt_entry_is_ignored_and_rewritten(tmp_path: Path, ran: list[str]) -> None:
+def test_a_corrupt_entry_is_ignored_and_rewritten(
+    tmp_path: Path, ran: list[tuple[str, str]]
+) -> None:
     app = project(tmp_path, "app")
     cold = read(app)
     (entry,) = entries()
@@ -301,7 +306,7 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(tmp_path: Path, ran: list[str]
         entry.write_text(bad)
         ran.clear()
         again = read(app)
-        assert ran == ["app"] and snapshot(again) == snapshot(cold)
+        assert projects(ran) == ["app"] and snapshot(again) == snapshot(cold)
         assert json.loads(entry.read_text())["result"]["resources"]
 
 
@@ -336,18 +341,20 @@ def test_two_runs_racing_on_one_key_leave_one_whole_entry(tmp_path: Path) -> Non
     assert all(seen) and len(seen) == 120
 
 
-def test_no_cache_neither_reads_nor_writes(tmp_path: Path, ran: list[str]) -> None:
+def test_no_cache_neither_reads_nor_writes(
+    tmp_path: Path, ran: list[tuple[str, str]]
+) -> None:
     app = project(tmp_path, "app")
     read(app, use_cache=False)
     assert not cache.cache_dir().exists()
     read(app)
     ran.clear()
     stacks = read(app, use_cache=False)
-    assert ran == ["app"] and not program.run_info(stacks[0]).cached
+    assert projects(ran) == ["app"] and not program.run_info(stacks[0]).cached
     before = {p: p.stat().st_mtime_ns for p in entries()}
     program._RUNS.clear()
     assert cli_main(["check", "--no-cache", "--format", "json", str(app)]) == 0
-    assert ran == ["app", "app"]
+    assert projects(ran) == ["app", "app"]
     assert {p: p.stat().st_mtime_ns for p in entries()} == before
 
 
@@ -377,7 +384,9 @@ def test_the_directory_is_bounded_least_recently_used_first(tmp_path: Path) -> N
     assert cache.cache_dir().name == "captures"
 
 
-def test_the_cache_is_private_to_its_user(tmp_path: Path, ran: list[str]) -> None:
+def test_the_cache_is_private_to_its_user(
+    tmp_path: Path, ran: list[tuple[str, str]]
+) -> None:
     old = os.umask(0)
     try:
         read(project(tmp_path, "app"))

@@ -64,20 +64,6 @@ def runners(monkeypatch: pytest.MonkeyPatch) -> list[program.RunnerProcess]:
     return started
 
 
-@pytest.fixture
-def captures(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """(project, stack) of every capture a runner was asked for."""
-    asked: list[tuple[str, str]] = []
-    real = program.RunnerProcess.capture
-
-    def counting(self, request, resolve):  # type: ignore[no-untyped-def]
-        asked.append((request["project"], request["stack"]))
-        return real(self, request, resolve)
-
-    monkeypatch.setattr(program.RunnerProcess, "capture", counting)
-    return asked
-
-
 # -- several stack configs in one runner ----------------------------------------------------------
 
 
