@@ -272,7 +272,6 @@ class Session:
         self.idle: dict[str, list[RunnerProcess]] = {}  # slot (see _slot) -> free runners
         self.runners: list[RunnerProcess] = []
         self.busy: dict[RunnerProcess, str] = {}  # runner -> its slot, while it runs a program
-        self.asking: set[RunnerProcess] = set()  # busy runners whose program waits for a StackReference
         self.threads: list[threading.Thread] = []
         self.closed = False
 
@@ -373,6 +372,7 @@ class Session:
             if waiter is not None:
                 self._refuse_cycle(waiter, label)
                 self.waiting[waiter] = label
+                self.freed.notify_all()  # its capture may now start a runner of its own
             capture = self.captures.get(key)
             owner = capture is None
             if owner:
@@ -415,10 +415,10 @@ class Session:
         return str(python)
 
     @contextlib.contextmanager
-    def _runner(self, project: Project, python: Path) -> Any:
+    def _runner(self, project: Project, python: Path, stack: str) -> Any:
         """A free runner of this interpreter, else a new one while fewer than RUNNERS of them are
-        running programs (one whose program waits for a StackReference does not count, so a chain
-        of references never waits for a runner it holds); given back after the run.
+        busy, or at once for a stack whose capture another program's StackReference waits for (so
+        a chain of references never waits for a runner it holds); given back after the run.
 
         Each runner pays the interpreter's start and the Pulumi SDK imports once: fewer runners than
         projects is fewer cold starts, and a runner that already ran a project keeps the provider
@@ -432,8 +432,9 @@ class Session:
                 if free:
                     runner = free.pop()
                     break
-                running = sum(1 for r, s in self.busy.items() if s == slot and r not in self.asking)
-                if running < RUNNERS or os.environ.get("TIERGUARD_RUNNER_PER_PROJECT") == "1":
+                running = sum(1 for s in self.busy.values() if s == slot)
+                awaited = (str(project.dir.resolve()), stack) in self.waiting.values()
+                if running < RUNNERS or awaited or os.environ.get("TIERGUARD_RUNNER_PER_PROJECT") == "1":
                     runner = RunnerProcess(python, project.dir.resolve())
                     self.runners.append(runner)
                     break
@@ -448,21 +449,6 @@ class Session:
                 if runner.proc.poll() is None and not self.closed:
                     self.idle.setdefault(slot, []).append(runner)
                 self.freed.notify_all()
-
-    @contextlib.contextmanager
-    def _asking(self, runner: RunnerProcess | None) -> Any:
-        """While a runner's program waits for a StackReference answer, another may run."""
-        if runner is None:
-            yield
-            return
-        with self.freed:
-            self.asking.add(runner)
-            self.freed.notify_all()
-        try:
-            yield
-        finally:
-            with self.freed:
-                self.asking.discard(runner)
 
     def _request(
         self, project: Project, stack: str, config: dict[str, str], secret_keys: list[str]
@@ -535,18 +521,15 @@ class Session:
             raise InputError(str(main), "no __main__.py: nothing to run (set `main:` in Pulumi.yaml)")
         label = (str(project.dir.resolve()), stack)
         asked: list[list[str]] = []  # each StackReference answered, with a digest of its outputs
-        current: list[RunnerProcess] = []
 
         def resolve(name: str) -> dict[str, Any]:
-            with self._asking(current[0] if current else None):
-                outputs = self.reference_outputs(name, project, waiter=label)
+            outputs = self.reference_outputs(name, project, waiter=label)
             asked.append([name, cache.value_digest(outputs)])
             return outputs
 
         started = time.perf_counter()
         try:
-            with self._runner(project, python) as runner:
-                current.append(runner)
+            with self._runner(project, python, stack) as runner:
                 answer = runner.capture(request, resolve)
         except RunnerFailure as exc:
             raise InputError(
