@@ -1,13 +1,12 @@
-"""The capture cache and shared runners (issue 15, items 1-2), measured side by side in one run.
+"""The capture cache (issue 15, item 1), measured side by side in one run.
 
 Modes, each `tierguard check` of the three reference stacks (every stack config) in a fresh process
 through :mod:`benchmarks.driver` (which also lists every program a capture runner ran):
 
 * ``main c6ce312``: the code before issue 15 (``git archive c6ce312 tierguard`` run from a copy;
   skipped when the repository has no history);
-* ``no cache, runner per project``: this code with ``--no-cache`` and
-  ``TIERGUARD_RUNNER_PER_PROJECT=1``, the same engine as c6ce312;
-* ``cold cache``: an empty ``$XDG_CACHE_HOME`` every run (runners shared per interpreter);
+* ``no cache``: this code with ``--no-cache`` (the same capture engine as c6ce312);
+* ``cold cache``: an empty ``$XDG_CACHE_HOME`` every run;
 * ``warm cache``: the same command again, nothing changed.
 
 Then, warm: only the app stack (its StackReferences name infra and identity: how many programs run),
@@ -140,8 +139,7 @@ def measure(workdir: Path, runs: int) -> dict[str, Any]:
         modes: dict[str, Any] = {}
         if before is not None:
             modes[f"main {BEFORE}"] = lambda i: _check(stacks, _env(root / f"b{i}"), pythonpath=before)
-        modes["no cache, runner per project"] = lambda i: _check(
-            stacks, _env(root / f"n{i}", TIERGUARD_RUNNER_PER_PROJECT="1"), "--no-cache")
+        modes["no cache"] = lambda i: _check(stacks, _env(root / f"n{i}"), "--no-cache")
         modes["cold cache"] = lambda i: _check(stacks, _env(root / f"c{i}"))
         modes["warm cache"] = lambda i: _check(stacks, _env(root / f"c{i}"))  # right after its cold run
         for mode in modes.values():  # untimed: bytecode written, file cache warm
@@ -206,7 +204,7 @@ def table(result: dict[str, Any]) -> list[str]:
 def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     modes = result["modes"]
     cold, warm = modes["cold cache"]["wall"], modes["warm cache"]["wall"]
-    today_name = next((n for n in modes if n.startswith("main ")), "no cache, runner per project")
+    today_name = next((n for n in modes if n.startswith("main ")), "no cache")
     today = modes[today_name]["wall"]
     out = []
 

@@ -135,7 +135,7 @@ def test_capture_cache_rows_judge_their_targets_and_say_what_is_in_the_way() -> 
 
     result = {
         "runs": 1,
-        "modes": {"main c6ce312": mode(2.5, 6), "no cache, runner per project": mode(2.4, 6),
+        "modes": {"main c6ce312": mode(2.5, 6), "no cache": mode(2.4, 6),
                   "cold cache": mode(1.9, 6), "warm cache": mode(0.45, 0)},
         "app_warm": {"wall": 0.4, "programs": [], "error": None},
         "edited": {"wall": 1.5, "programs": ["tierguard-infra/dev", "tierguard-infra/prod"], "error": None,

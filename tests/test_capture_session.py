@@ -138,44 +138,6 @@ def test_each_stack_config_runs_the_users_modules_and_a_clean_runtime_again(
     assert [r.type for r in prod.resources].count("pulumi:pulumi:Stack") == 1
 
 
-def test_one_runner_serves_several_projects_each_with_its_own_modules(
-    tmp_path: Path, runners: list[program.RunnerProcess], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Projects share runners (fewer cold SDK imports): a module of one project never answers an
-    import of the next, and each capture equals the one a runner of its own gives."""
-    monkeypatch.setattr(program, "RUNNERS", 1)
-    main = """\
-    import pulumi
-    import pulumi_gcp as gcp
-
-    from naming import NAME
-    from pkg.labels import LABELS
-
-    gcp.storage.Bucket("data", name=NAME, location="EU", labels=LABELS)
-    pulumi.export("name", NAME)
-    """
-    projects = [
-        write_project(tmp_path, name, main, {"dev": {}}, {
-            "naming.py": f"NAME = {name!r}\n",
-            "pkg/__init__.py": "",
-            "pkg/labels.py": f"LABELS = {{'project': {name!r}}}\n",
-        })
-        for name in ("one", "two", "three")
-    ]
-    together = load_stacks(projects)
-    assert len(runners) == 1
-    for st, name in zip(together, ("one", "two", "three"), strict=True):
-        bucket = next(r for r in st.resources if r.name == "data")
-        assert (bucket.inputs["name"], bucket.inputs["labels"], st.outputs) == (
-            name, {"project": name}, {"name": name}
-        )
-    monkeypatch.setenv("TIERGUARD_RUNNER_PER_PROJECT", "1")
-    monkeypatch.setattr(program, "_RUNS", {})
-    apart = load_stacks(projects, use_cache=False)
-    assert len(runners) == 4
-    assert [captured(s) for s in together] == [captured(s) for s in apart]
-
-
 def test_a_failing_stack_config_leaves_the_runner_usable(
     tmp_path: Path, runners: list[program.RunnerProcess]
 ) -> None:

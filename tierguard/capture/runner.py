@@ -8,10 +8,9 @@ SDK. It is driven by :mod:`tierguard.readers.program` over a line protocol:
 * stdout: ``{"reference": "org/project/stack"}`` when the program creates a StackReference, answered
   on stdin by ``{"outputs": {...}}`` or ``{"error": "..."}``; the run ends with ``{"result": ...}``
   or ``{"error": {...}}``;
-* then stdin may carry the next request (another stack config, of this project or of another one):
-  the runner resets the Pulumi runtime, forgets the modules of every project it ran, and runs the next
-  program, so the Pulumi SDK imports (seconds for pulumi_gcp or pulumi_kubernetes) are paid once per
-  process, not once per project. End of stdin ends the process.
+* then stdin may carry the next request (another stack config of the same project): the runner resets
+  the Pulumi runtime and runs the program again, so the provider SDK imports (seconds for pulumi_gcp
+  or pulumi_kubernetes) are paid once per process. End of stdin ends the process.
 
 The program's own prints go to stderr so they cannot corrupt the protocol.
 """
@@ -538,7 +537,6 @@ SMALL_PROGRAM = 1000
 # What the process looked like before any program ran: every run starts from it again.
 BASE_PATH = list(sys.path)
 BASE_ENVIRON = dict(os.environ)
-SEEN_ROOTS: set[Path] = set()
 
 
 def forget_user_modules(roots: set[Path]) -> set[str]:
@@ -611,10 +609,7 @@ def run(request: dict[str, Any], channel: Channel) -> dict[str, Any]:
             "PULUMI_CONFIG_SECRET_KEYS": json.dumps(request.get("secret_keys", [])),
         }
     )
-    # every project this process ran: one runner serves several projects in turn, and a module of
-    # the last one must not answer an import of this one
-    SEEN_ROOTS.update({project_dir, program_dir})
-    forgotten = forget_user_modules(SEEN_ROOTS)
+    forgotten = forget_user_modules({project_dir, program_dir})
     try:
         for module in ("pulumi", "pulumi.runtime.rpc", "pulumi.runtime.stack", "pulumi.runtime.sync_await"):
             importlib.import_module(module)

@@ -4,11 +4,11 @@ The project and stack files are read here (name, runtime, main, config with ``se
 the program itself runs out of process in the stack's own interpreter (:mod:`tierguard.capture`),
 under the SDK's mocks, and comes back as resources in the analyzer wire form.
 
-Speed: importing the provider SDKs (pulumi_gcp, pulumi_kubernetes) costs the runner seconds, so a
-runner process captures stack after stack, of one project or several (:class:`RunnerProcess`), a
-:class:`Session` runs independent projects at the same time on at most one runner per core
-(:meth:`Session.prefetch`), and a capture whose inputs are unchanged comes from the capture cache
-(:mod:`tierguard.capture.cache`) without running the program at all.
+Speed: importing the provider SDKs (pulumi_gcp, pulumi_kubernetes) costs the runner seconds, so one
+runner process captures every stack config of a project in turn (:class:`RunnerProcess`), a
+:class:`Session` can capture independent projects at the same time (:meth:`Session.prefetch`), and
+a capture whose inputs are unchanged comes from the capture cache (:mod:`tierguard.capture.cache`)
+without running the program at all.
 """
 
 from __future__ import annotations
@@ -77,9 +77,6 @@ class Run:
     secret_keys: list[str] = field(default_factory=list)
     cached: bool = False  # from the capture cache: the program did not run
 
-
-# Runners running programs at once per interpreter: one per core (the SDK imports are CPU-bound).
-RUNNERS = max(1, min(os.cpu_count() or 2, 4))
 
 # Runs are cached per process: `tierguard check identity infra app` runs identity once even though
 # infra references it. The key carries a fingerprint of the project files, so edits are seen.
@@ -266,12 +263,10 @@ class Session:
         self.invokes = load_json_object(mocks, "mocks file") if mocks else {}
         self.siblings = [Path(s) for s in siblings]
         self.lock = threading.Lock()
-        self.freed = threading.Condition(self.lock)  # a runner became free, or may be started
         self.captures: dict[tuple[Any, ...], Future[Run]] = {}
         self.waiting: dict[tuple[str, str], tuple[str, str]] = {}  # (dir, stack) -> the one it waits for
-        self.idle: dict[str, list[RunnerProcess]] = {}  # slot (see _slot) -> free runners
+        self.idle: dict[tuple[str, str], list[RunnerProcess]] = {}  # (dir, python) -> free runners
         self.runners: list[RunnerProcess] = []
-        self.busy: dict[RunnerProcess, str] = {}  # runner -> its slot, while it runs a program
         self.threads: list[threading.Thread] = []
         self.closed = False
 
@@ -289,7 +284,6 @@ class Session:
             idle = [runner for free in self.idle.values() for runner in free]
             busy = [runner for runner in self.runners if not any(runner is i for i in idle)]
             self.runners, self.idle = [], {}
-            self.freed.notify_all()
         for runner in busy:
             runner.kill()
         for runner in idle:
@@ -372,7 +366,6 @@ class Session:
             if waiter is not None:
                 self._refuse_cycle(waiter, label)
                 self.waiting[waiter] = label
-                self.freed.notify_all()  # its capture may now start a runner of its own
             capture = self.captures.get(key)
             owner = capture is None
             if owner:
@@ -406,49 +399,25 @@ class Session:
             shown = " -> ".join(f"{Path(d).name}/{s}" for d, s in [*chain, wanted])
             raise InputError(wanted[0], f"StackReference cycle: {shown}")
 
-    @staticmethod
-    def _slot(project: Project, python: Path) -> str:
-        """Runners are shared by every project of one interpreter (the runner forgets each project's
-        modules before the next), or, with TIERGUARD_RUNNER_PER_PROJECT=1, kept per project."""
-        if os.environ.get("TIERGUARD_RUNNER_PER_PROJECT") == "1":
-            return f"{python}\0{project.dir.resolve()}"
-        return str(python)
-
     @contextlib.contextmanager
-    def _runner(self, project: Project, python: Path, stack: str) -> Any:
-        """A free runner of this interpreter, else a new one while fewer than RUNNERS of them are
-        busy, or at once for a stack whose capture another program's StackReference waits for (so
-        a chain of references never waits for a runner it holds); given back after the run.
-
-        Each runner pays the interpreter's start and the Pulumi SDK imports once: fewer runners than
-        projects is fewer cold starts, and a runner that already ran a project keeps the provider
-        modules it loaded for the next one."""
-        slot = self._slot(project, python)
-        with self.freed:
-            while True:
-                if self.closed:
-                    raise RunnerFailure("the read was abandoned")
-                free = self.idle.get(slot)
-                if free:
-                    runner = free.pop()
-                    break
-                running = sum(1 for s in self.busy.values() if s == slot)
-                awaited = (str(project.dir.resolve()), stack) in self.waiting.values()
-                if running < RUNNERS or awaited or os.environ.get("TIERGUARD_RUNNER_PER_PROJECT") == "1":
-                    runner = RunnerProcess(python, project.dir.resolve())
-                    self.runners.append(runner)
-                    break
-                self.freed.wait()
-            self.busy[runner] = slot
+    def _runner(self, project: Project, python: Path) -> Any:
+        """A free runner of this (project, interpreter), else a new one; given back after the run."""
+        slot = (str(project.dir.resolve()), str(python))
+        with self.lock:
+            if self.closed:
+                raise RunnerFailure("the read was abandoned")
+            free = self.idle.get(slot)
+            runner = free.pop() if free else None
+            if runner is None:
+                runner = RunnerProcess(python, project.dir.resolve())
+                self.runners.append(runner)
         try:
             yield runner
         finally:
             # Still running means it answered (a result, the program's error, a refused reference).
-            with self.freed:
-                self.busy.pop(runner, None)
+            with self.lock:
                 if runner.proc.poll() is None and not self.closed:
                     self.idle.setdefault(slot, []).append(runner)
-                self.freed.notify_all()
 
     def _request(
         self, project: Project, stack: str, config: dict[str, str], secret_keys: list[str]
@@ -529,7 +498,7 @@ class Session:
 
         started = time.perf_counter()
         try:
-            with self._runner(project, python, stack) as runner:
+            with self._runner(project, python) as runner:
                 answer = runner.capture(request, resolve)
         except RunnerFailure as exc:
             raise InputError(
