@@ -46,7 +46,13 @@ from pulumi_policy import (
 )
 from pulumi_policy.deserialize import deserialize_properties, serialize_properties
 from pulumi_policy.policy import _NotApplicableError
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from pulumi_policy.proxy import (
+    UnknownValueError,
+    _DictProxy,
+    _ListProxy,
+    _proxy_helper,
+    unknown_checking_proxy,
+)
 
 from tierguard import stackcontext, wire
 from tierguard.analyzer_view import analyzer_props, provider_urn, stack_property_dependencies
@@ -91,20 +97,28 @@ def _as_received(value: Any) -> Any:
     return value
 
 
-def _received(value: Any) -> Any:
-    """One pass doing what ``deserialize_properties`` does for validation (secrets unwrapped to
-    their plaintext, assets and archives rebuilt) and what the ``Struct`` does to numbers."""
+def _view(value: Any, acc: list[str], inside: bool, secrets: set[str]) -> Any:
+    """``_props(value)`` in one walk instead of three: the values as a pack receives them (secrets
+    unwrapped, assets rebuilt, integers as floats), wrapped in pulumi-policy's unknown-checking
+    proxies exactly as ``unknown_checking_proxy`` wraps them (same classes, same property paths),
+    while adding to ``secrets`` what :func:`tierguard.wire.secret_strings` finds, for redaction."""
     if isinstance(value, dict):
         sig = value.get(wire.SIG_KEY)
         if sig is None:
-            return {k: _received(v) for k, v in value.items()}
+            return _DictProxy({k: _view(v, [*acc, str(k)], inside, secrets) for k, v in value.items()}, acc)
         if sig == wire.SECRET_SIG:
-            return _received(value.get("value"))
-        return deserialize_properties({"v": _as_received(value)})["v"]
+            return _view(value.get("value"), acc, True, secrets)
+        secrets.update(wire.secret_strings(value, inside))
+        return _proxy_helper(deserialize_properties({"v": _as_received(value)})["v"], acc)
     if isinstance(value, list):
-        return [_received(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        return _ListProxy([_view(v, [*acc, str(i)], inside, secrets) for i, v in enumerate(value)], acc)
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        if inside:
+            text = str(value)
+            if text and text != wire.SECRET_PLACEHOLDER:
+                secrets.add(text)
+        if isinstance(value, int):
+            return float(value)
     return value
 
 
@@ -113,7 +127,7 @@ def _props(inputs: dict[str, Any], keep_secrets: bool = False) -> Any:
     secrets wrapped (``proxy_secrets=True``) so that what they return stays secret."""
     if keep_secrets:
         return unknown_checking_proxy(deserialize_properties(_as_received(inputs), True))
-    return unknown_checking_proxy(_received(inputs))
+    return _view(inputs, [], False, set())
 
 
 def _options(res: Resource) -> PolicyResourceOptions:
@@ -152,18 +166,28 @@ def configure_runtime(stack: Stack) -> None:
     runtime_config._SECRET_KEYS.set(set())
 
 
+_NONE = object()
+
+
 class _Providers:
     """Provider resources by URN, each wrapped once for every resource that uses it."""
 
     def __init__(self, by_urn: dict[str, Resource]) -> None:
         self.by_urn = by_urn
         self.wrapped: dict[str, PolicyProviderResource | None] = {}
+        self.by_reference: dict[str, PolicyProviderResource | None] = {}
 
     def of(self, res: Resource) -> PolicyProviderResource | None:
         if not res.provider:
             return None
+        found = self.by_reference.get(res.provider, _NONE)
+        if found is _NONE:
+            found = self.by_reference[res.provider] = self._wrap(res.provider)
+        return found  # type: ignore[return-value]
+
+    def _wrap(self, reference: str) -> PolicyProviderResource | None:
         # the engine's provider reference is "<urn>::<id>"; a URN alone has three "::"
-        urn = provider_urn(res.provider)
+        urn = provider_urn(reference)
         if urn not in self.wrapped:
             prov = self.by_urn.get(urn)
             self.wrapped[urn] = (
@@ -439,15 +463,19 @@ class Evaluator:
         providers = _Providers({r.urn: r for r in checked if r.is_provider})
         props_of: dict[str, Any] = {}
         for res in checked:
-            secrets.update(wire.secret_strings(res.inputs))
             if res.outputs:
                 secrets.update(wire.secret_strings(res.outputs))
             remediating, validating = prepared.for_type(res.type)
             inputs = (
                 self._remediate(res, remediating, providers, stack, result) if remediating else res.inputs
             )
-            # one read-only view per resource serves its resource and stack policies alike
-            props = _props(analyzer_props(inputs))
+            # one read-only view per resource serves its resource and stack policies alike; the walk
+            # that builds it collects the secrets to redact, unless a remediation or the engine's
+            # internal keys made it a view of other values than the resource's own inputs
+            seen = analyzer_props(inputs)
+            props = _view(seen, [], False, secrets if seen is res.inputs else set())
+            if seen is not res.inputs:
+                secrets.update(wire.secret_strings(res.inputs))
             props_of[res.urn] = props
             self._analyze(res, props, validating, prepared, providers, stack, result)
         if prepared.stack_level:

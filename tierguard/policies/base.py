@@ -8,7 +8,6 @@ one definition of every rule.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,7 @@ from pulumi_policy import (
 from tierguard import stackcontext
 from tierguard.exemptions import CONFIG_PROPERTIES, exempted_text, expired_text
 from tierguard.model import CATEGORIES, SEVERITIES, Rule
-from tierguard.policies.props import type_matches
+from tierguard.policies.props import type_matcher
 
 __all__ = [
     "SEVERITIES",
@@ -45,8 +44,6 @@ __all__ = [
 # metadata, and whether its findings go through :func:`honouring_exemptions`.
 RULE_ATTRIBUTE = "tierguard_rule"
 HONOURS_ATTRIBUTE = "tierguard_honours_exemptions"
-# what makes a type pattern a glob for props.type_matches (the rest compare as tokens)
-_GLOB = re.compile(r"[*?\[]")
 
 
 def type_filter(rule: Rule, config: Mapping[str, Any]) -> Callable[[str], bool] | None:
@@ -65,15 +62,13 @@ def type_filter(rule: Rule, config: Mapping[str, Any]) -> Callable[[str], bool] 
             patterns.extend(v for v in value if isinstance(v, str))
         elif value is not None:
             return None  # a shape the policy would reject anyway: judge every type, skip nothing
-    exact = {t.lower() for t in patterns if not _GLOB.search(t)}
-    globs = [t for t in patterns if _GLOB.search(t)]
+    matches = type_matcher(tuple(patterns))
     answers: dict[str, bool] = {}
 
     def judged(type_token: str) -> bool:
         answer = answers.get(type_token)
         if answer is None:
-            answer = type_token.lower() in exact or any(type_matches(type_token, g) for g in globs)
-            answers[type_token] = answer
+            answer = answers[type_token] = matches(type_token)
         return answer
 
     return judged

@@ -251,4 +251,6 @@ def matches_any(value: Any, patterns: Any) -> bool:
 
 def resource_allowed(args: Any, patterns: Any) -> bool:
     """The resource is allowlisted by its Pulumi name, URN or type token."""
+    if not patterns:  # nothing allowlisted (the default)
+        return False
     return any(matches_any(v, patterns) for v in (args.name, args.urn, args.resource_type))

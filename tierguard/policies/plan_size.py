@@ -88,10 +88,9 @@ def measure(args: StackValidationArgs) -> Size:
     limits = {**DEFAULT_LIMITS, **(config.get("limits") or {})}
     ratio = config.get("warnRatio", DEFAULT_WARN_RATIO)
     excluded = config.get("excludeTypes", DEFAULT_EXCLUDED_TYPES)
+    every = Counter(r.resource_type for r in args.resources)  # few types, many resources
     by_type: Counter[str] = Counter(
-        r.resource_type
-        for r in args.resources
-        if not any(p.type_matches(r.resource_type, x) for x in excluded)
+        {t: n for t, n in every.items() if not any(p.type_matches(t, x) for x in excluded)}
     )
     resolution = tier_for(args)
     limit = int(limits[resolution.tier]) if resolution.tier else min(int(limits[t]) for t in TIERS)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "raise_if_unknown",
     "set_path",
     "to_plain",
+    "type_matcher",
     "type_matches",
 ]
 
@@ -226,6 +227,21 @@ def type_matches(type_token: str, pattern: str) -> bool:
     if "*" not in pattern and "?" not in pattern and "[" not in pattern:
         return type_token.lower() == pattern.lower()
     return _type_regex(pattern).match(type_token) is not None
+
+
+@lru_cache(maxsize=256)
+def type_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """``lambda t: any(type_matches(t, p) for p in patterns)`` as one set lookup and one regular
+    expression, for a long list of patterns asked about many tokens."""
+    is_glob = [("*" in p or "?" in p or "[" in p) for p in patterns]
+    exact = {p.lower() for p, glob in zip(patterns, is_glob, strict=True) if not glob}
+    globs = [fnmatch.translate(p) for p, glob in zip(patterns, is_glob, strict=True) if glob]
+    regex = re.compile("|".join(globs), re.IGNORECASE) if globs else None
+
+    def matches(type_token: str) -> bool:
+        return type_token.lower() in exact or (regex is not None and regex.match(type_token) is not None)
+
+    return matches
 
 
 def first_match(

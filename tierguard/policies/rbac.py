@@ -56,6 +56,8 @@ def _cluster_wide(resource_type: str) -> bool:
 
 
 def _allowed(args: Any, patterns: Any) -> bool:
+    if not patterns:  # nothing allowlisted (the default): no need to read the name
+        return False
     return resource_allowed(args, patterns) or matches_any(path(args.props, "metadata", "name"), patterns)
 
 
@@ -208,12 +210,19 @@ def _default_sa(args: Any, report_violation: Callable[..., None]) -> None:
 # -- roles -----------------------------------------------------------------------------------------
 
 
-def _rules(args: Any) -> Iterator[tuple[int, Mapping[str, Any]]]:
-    rules = get(args.props, "rules", [])
-    if isinstance(rules, list):
-        for index, rule in enumerate(rules):
-            if isinstance(rule, Mapping):
-                yield index, rule
+# The last role read: the role rules judge the same resource's rules one after another.
+_last_rules: tuple[Any, tuple[tuple[int, Mapping[str, Any]], ...]] = (None, ())
+
+
+def _rules(args: Any) -> tuple[tuple[int, Mapping[str, Any]], ...]:
+    """The (index, rule) pairs of a Role or ClusterRole, read once per props object."""
+    global _last_rules
+    if _last_rules[0] is not args.props:
+        rules = get(args.props, "rules", [])
+        listed = rules if isinstance(rules, list) else []
+        found = tuple((index, rule) for index, rule in enumerate(listed) if isinstance(rule, Mapping))
+        _last_rules = (args.props, found)
+    return _last_rules[1]
 
 
 def _core(rule: Mapping[str, Any]) -> bool:

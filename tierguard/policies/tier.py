@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from tierguard.model import TIERS, Stack
@@ -75,8 +76,20 @@ def resolve_tier(
     """The tier by the documented order; the detail says why an invalid tag was ignored."""
     if isinstance(config_tier, str) and config_tier in TIERS:
         return TierResolution(config_tier, "policy config")
-    notes: list[str] = []
     tag = (stack_tags or {}).get(TIER_TAG)
+    if isinstance(tag, (str, type(None))) and isinstance(project, (str, type(None))):
+        # every resource of a stack asks the same question: answer it once
+        return _resolve_tag_or_project(tag, project)
+    return _resolve_uncached(tag, project)
+
+
+@lru_cache(maxsize=256)
+def _resolve_tag_or_project(tag: str | None, project: str | None) -> TierResolution:
+    return _resolve_uncached(tag, project)
+
+
+def _resolve_uncached(tag: Any, project: str | None) -> TierResolution:
+    notes: list[str] = []
     if tag is not None:
         value = str(tag).strip().lower()
         if value in TIERS:
