@@ -40,8 +40,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from tierguard.files import load_yaml
 from tierguard.model import TIERS, InputError, Stack
 from tierguard.policies import tier as tiers
@@ -205,6 +203,8 @@ class PlanConfig:
 
 def validate(doc: Any, source: str) -> None:
     """Schema-check a config document; the first error becomes a one-line InputError."""
+    import jsonschema  # only when there is a plan config to check
+
     validator = jsonschema.Draft202012Validator(SCHEMA)
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:

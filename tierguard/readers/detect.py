@@ -62,7 +62,8 @@ def parse(text: str, source: str) -> tuple[str, Any]:
             source,
             "empty file: expected `pulumi preview --json`, an engine-event log or `pulumi stack export`",
         )
-    first_line = stripped.split("\n", 1)[0].strip()
+    newline = stripped.find("\n")  # (not split: that would copy the whole document once more)
+    first_line = (stripped if newline < 0 else stripped[:newline]).strip()
     # Engine-event lines are compact single-line objects; a pretty-printed document's first line is "{".
     if first_line.startswith("{") and first_line.endswith("}") and "\n" in stripped:
         try:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from tierguard.model import InputError
 from tierguard.model_steps import STEP_OPS
+
+if TYPE_CHECKING:  # jsonschema is imported only to word a failure (importing it costs a command ~0.07 s)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _STR = {"type": "string"}
 _BOOL = {"type": "boolean"}
@@ -198,7 +199,7 @@ def _compile(schema: dict[str, Any], defs: dict[str, Check]) -> Check:
     checks: list[Check] = []
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]
-        checks.append(lambda v: defs[name](v))
+        checks.append(lambda v: defs[name](v))  # looked up late: a definition may refer to itself
     if "type" in schema:
         types = schema["type"]
         checks.append(_type_check([types] if isinstance(types, str) else list(types)))
@@ -207,7 +208,11 @@ def _compile(schema: dict[str, Any], defs: dict[str, Check]) -> Check:
         checks.append(lambda v: any(v == a and type(v) is type(a) for a in allowed))
     if "anyOf" in schema:
         options = [_compile(option, defs) for option in schema["anyOf"]]
-        checks.append(lambda v: any(option(v) for option in options))
+        if len(options) == 2:  # state or null: spare the generator, it runs twice per step
+            one, other = options
+            checks.append(lambda v: one(v) or other(v))
+        else:
+            checks.append(lambda v: any(option(v) for option in options))
     if "required" in schema:
         required = tuple(schema["required"])
         checks.append(lambda v: not isinstance(v, dict) or all(k in v for k in required))
@@ -228,12 +233,26 @@ def _compile(schema: dict[str, Any], defs: dict[str, Check]) -> Check:
     if "additionalProperties" in schema:
         extra = _compile(schema["additionalProperties"], defs)
         known = frozenset(schema.get("properties", ()))
-        checks.append(
-            lambda v: not isinstance(v, dict) or all(extra(x) for k, x in v.items() if k not in known)
-        )
+
+        def additional(v: Any) -> bool:
+            if isinstance(v, dict):
+                for k, x in v.items():
+                    if k not in known and not extra(x):
+                        return False
+            return True
+
+        checks.append(additional)
     if "items" in schema:
         item = _compile(schema["items"], defs)
-        checks.append(lambda v: not isinstance(v, list) or all(item(x) for x in v))
+
+        def items(v: Any) -> bool:
+            if isinstance(v, list):
+                for x in v:
+                    if not item(x):
+                        return False
+            return True
+
+        checks.append(items)
     if "if" in schema:
         condition = _compile(schema["if"], defs)
         then = _compile(schema.get("then", {}), defs)
@@ -241,6 +260,12 @@ def _compile(schema: dict[str, Any], defs: dict[str, Check]) -> Check:
         checks.append(lambda v: then(v) if condition(v) else otherwise(v))
     if len(checks) == 1:
         return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda v: first(v) and second(v)
+    if len(checks) == 3:
+        first, second, third = checks
+        return lambda v: first(v) and second(v) and third(v)
     return lambda v: all(check(v) for check in checks)
 
 
@@ -257,6 +282,8 @@ _WHAT = {"preview": "`pulumi preview --json`", "event": "engine event", "export"
 
 @cache
 def _validator(kind: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     Draft202012Validator.check_schema(SCHEMAS[kind])
     return Draft202012Validator(SCHEMAS[kind])
 
