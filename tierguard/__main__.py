@@ -1,5 +1,3 @@
-import sys
+from tierguard.cli import run
 
-from tierguard.cli import main
-
-sys.exit(main())
+run()
