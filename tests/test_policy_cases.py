@@ -48,8 +48,13 @@ def evaluate(case: Case) -> set[tuple[str, str, str]]:
     resources = [
         replace(res, urn=urn(res.type, res.name, case.project, case.stack)) for res in case.resources
     ]
-    st = stack(resources, project=case.project, name=case.stack, tags=case.tags, tier=case.tier)
-    return _found(Evaluator([pack], PackConfig(entries=dict(case.config))).evaluate(st).findings)
+    found = []
+    for prefilter in (True, False):  # the type pre-filter must not change a verdict (the CLI has none)
+        st = stack(resources, project=case.project, name=case.stack, tags=case.tags, tier=case.tier)
+        evaluator = Evaluator([pack], PackConfig(entries=dict(case.config)), prefilter=prefilter)
+        found.append(_found(evaluator.evaluate(st).findings))
+    assert found[0] == found[1], "the resource-type pre-filter changed the findings"
+    return found[0]
 
 
 def evaluate_steps(case: PlanCase) -> set[tuple[str, str, str]]:
