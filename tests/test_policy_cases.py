@@ -99,10 +99,10 @@ def test_every_policy_has_passing_failing_unknown_and_secret_cases(policy: str) 
     missing = [
         what
         for what, present in (
-            ("a failing case", any(c.failing for c in own)),
-            ("a passing case", any(not c.failing for c in own)),
-            ("a case with a value unknown during preview", any(c.has_unknown for c in own)),
-            ("a case with a secret", any(c.has_secret for c in own)),
+            ("failing case", any(c.failing for c in own)),
+            ("passing case", any(not c.failing for c in own)),
+            ("case with a value unknown during preview", any(c.has_unknown for c in own)),
+            ("case with a secret", any(c.has_secret for c in own)),
         )
         if not present
     ]
