@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tierguard.docs import DESCRIBED, jsonable, pack_document, selected_packs
+from tierguard.docs import DESCRIBED, jsonable, packs_document, selected_packs
 from tierguard.policies.base import Pack, Rule
 
 _MAX_CELL = 200
@@ -90,8 +90,7 @@ def policies(fmt: str, packs: tuple[str, ...], policy_packs: tuple[str, ...]) ->
     else:
         selected = selected_packs(packs)
     if fmt == "json":
-        doc = {"packs": [pack_document(p) for p in selected]}
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        sys.stdout.write(json.dumps(packs_document(selected), indent=2) + "\n")
         return 0
     console = Console(width=None if sys.stdout.isatty() else 160, highlight=False, soft_wrap=False)
     for pack in selected:
