@@ -1,22 +1,22 @@
-"""Exact cases per built-in policy, as data (Checkov-style: compliant and violating examples per check).
+"""Exact cases per built-in rule, as data (Checkov-style: compliant and violating examples per check).
 
-Each module here holds ``CASES``: a list of :class:`Case` (or :class:`PlanCase` for the rules of
-``tierguard plan``). A case names the policy it is about, the
-resources of one stack (wire form: unknowns and secrets as the engine sends them), the stack's tier and
-config, and the EXACT set of findings the policy's whole pack gives -- (policy, resource name, level)
-for every violation, every preview note listed too. ``tests/test_policy_cases.py`` runs each case
-through the in-process evaluator ``tierguard check`` uses, and a meta-test requires, for every policy
-in the pack registry, at least one passing and one failing case, one with an unknown value and one
-with a secret.
+Each module here holds ``CASES``: a list of :class:`Case` (a pack policy) or :class:`PlanCase` (a rule
+of ``tierguard plan``). A case names the rule it is about, its input -- the resources of one stack,
+or the steps of one preview, in wire form with unknowns and secrets as the engine sends them -- the
+tier and config, and the EXACT set of findings the rule's whole pack gives: (policy, resource name,
+level) for every violation, every note listed too. ``tests/test_policy_cases.py`` runs each case
+through the evaluator ``tierguard check`` (or ``tierguard plan``) uses, and a meta-test requires, for
+every rule ``tierguard policies`` describes, a passing and a failing case, one with a value unknown
+during preview and one with a secret.
 
-Policies are addressed by name only (the registry finds their pack), never by module.
+Rules are addressed by name only (the registry finds their pack), never by module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from tierguard import wire
 from tierguard.model import Resource
@@ -25,42 +25,70 @@ from tierguard.testing import UNKNOWN, resource
 
 M = "mandatory"
 A = "advisory"
-# The "can't run policy ... during preview" note the analyzer gives when a policy reads an unknown.
+# The "can't run policy ... during preview" note the analyzer gives when a policy reads an unknown
+# (and the plan guard's engine warnings, which are notes).
 NOTE = "note"
 
 Expect = tuple[str, str, str]  # (policy, resource name -- the stack's for stack findings, level)
 
 
-@dataclass(frozen=True)
-class Case:
-    """One stack and the exact findings of the pack holding ``policy``."""
+@dataclass(frozen=True, kw_only=True)
+class _Judged:
+    """What every case has, and what the meta-test asks of it: does it fail its rule, does it hold
+    values unknown during preview, secrets."""
 
     policy: str
     id: str
-    resources: tuple[Resource, ...]
     expect: frozenset[Expect]
     tier: str | None = "infra"
-    config: Mapping[str, Any] = field(default_factory=dict)
     project: str = "proj"
     stack: str = "dev"
-    tags: Mapping[str, str] = field(default_factory=dict)
+
+    # whether a note of the rule counts as the rule failing (plan rules report warnings as notes)
+    notes_fail: ClassVar[bool] = False
+
+    def values(self) -> Iterator[Any]:
+        raise NotImplementedError
 
     @property
     def failing(self) -> bool:
-        """Whether the policy the case is about has a violation in it."""
-        return any(p == self.policy and level != NOTE for p, _, level in self.expect)
+        return any(p == self.policy and (self.notes_fail or lvl != NOTE) for p, _, lvl in self.expect)
 
     @property
     def has_unknown(self) -> bool:
-        return any(_contains(r.inputs, wire.is_unknown) for r in self.resources) or _contains(
-            self.config, wire.is_unknown
-        )
+        return any(_contains(v, wire.is_unknown) for v in self.values())
 
     @property
     def has_secret(self) -> bool:
-        return any(_contains(r.inputs, wire.is_secret) for r in self.resources) or _contains(
-            self.config, wire.is_secret
-        )
+        return any(_contains(v, wire.is_secret) for v in self.values())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case(_Judged):
+    """One stack and the exact findings of the pack holding ``policy``."""
+
+    resources: tuple[Resource, ...]
+    config: Mapping[str, Any] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def values(self) -> Iterator[Any]:
+        yield from (r.inputs for r in self.resources)
+        yield self.config
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanCase(_Judged):
+    """Preview steps and the exact findings of the plan guard's rules (``tierguard plan``)."""
+
+    steps: tuple[Step, ...]
+    # the `plan:` section of .tierguard.yaml
+    plan_config: Mapping[str, Any] = field(default_factory=dict)
+    # engine diagnostics kept from the preview; "urn" may name a step's resource by its name
+    diagnostics: tuple[Mapping[str, Any], ...] = ()
+    notes_fail: ClassVar[bool] = True
+
+    def values(self) -> Iterator[Any]:
+        yield from (r.inputs for s in self.steps for r in (s.old, s.new) if r is not None)
 
 
 def _contains(value: Any, test: Any) -> bool:
@@ -85,44 +113,7 @@ def case(
     expect: Iterable[Expect] = (),
     **options: Any,
 ) -> Case:
-    return Case(policy, id, tuple(resources), frozenset(expect), **options)
-
-
-def secret(value: Any) -> dict[str, Any]:
-    return wire.secret(value)
-
-
-__all__ = ["NOTE", "UNKNOWN", "A", "Case", "M", "case", "r", "secret"]
-
-
-@dataclass(frozen=True)
-class PlanCase:
-    """Preview steps and the exact findings of the plan guard's rules (``tierguard plan``)."""
-
-    policy: str
-    id: str
-    steps: tuple[Step, ...]
-    expect: frozenset[Expect]
-    tier: str | None = "infra"
-    # the `plan:` section of .tierguard.yaml
-    plan_config: Mapping[str, Any] = field(default_factory=dict)
-    # engine diagnostics kept from the preview; "urn" may name a step's resource by its name
-    diagnostics: tuple[Mapping[str, Any], ...] = ()
-    project: str = "proj"
-    stack: str = "dev"
-
-    @property
-    def failing(self) -> bool:
-        """A plan rule's notes are its own findings (an engine warning is reported as a note)."""
-        return any(p == self.policy for p, _, _ in self.expect)
-
-    @property
-    def has_unknown(self) -> bool:
-        return any(_contains(r.inputs, wire.is_unknown) for s in self.steps for r in (s.old, s.new) if r)
-
-    @property
-    def has_secret(self) -> bool:
-        return any(_contains(r.inputs, wire.is_secret) for s in self.steps for r in (s.old, s.new) if r)
+    return Case(policy=policy, id=id, resources=tuple(resources), expect=frozenset(expect), **options)
 
 
 def step(
@@ -137,16 +128,14 @@ def step(
 ) -> Step:
     """One logical change: a create has only a new state, a delete only an old one."""
     res = resource(type_, inputs or {}, name, protect=protect, retain_on_delete=retain_on_delete)
-    old = None if op == "create" else res
-    new = None if op == "delete" else res
     return Step(
         urn=res.urn,
         type=type_,
         name=name,
         op=op,
         ops=[op],
-        old=old,
-        new=new,
+        old=None if op == "create" else res,
+        new=None if op == "delete" else res,
         replace_reasons=list(replace_reasons),
     )
 
@@ -160,7 +149,11 @@ def plan_case(
 ) -> PlanCase:
     if "diagnostics" in options:
         options["diagnostics"] = tuple(options["diagnostics"])
-    return PlanCase(policy, id, tuple(steps), frozenset(expect), **options)
+    return PlanCase(policy=policy, id=id, steps=tuple(steps), expect=frozenset(expect), **options)
+
+
+def secret(value: Any) -> dict[str, Any]:
+    return wire.secret(value)
 
 
 __all__ = ["NOTE", "UNKNOWN", "A", "Case", "M", "PlanCase", "case", "plan_case", "r", "secret", "step"]
