@@ -93,7 +93,6 @@ class Grant:
     """One role granted to some members at one scope, whatever IAM type said it."""
 
     scope_kind: str  # organization | folder | project | resource
-    scope_type: str  # the type token, e.g. gcp:storage/bucketIAMMember:BucketIAMMember
     role: Any  # str or UNKNOWN
     members: Any  # tuple of (str or UNKNOWN), or UNKNOWN when the whole list is unknown
     condition: Any  # None, a dict {expression, title, description}, or UNKNOWN
@@ -214,7 +213,6 @@ def _read_grants(resource_type: str, props: Any) -> list[Grant] | None:
     def grant(role: Any, members: Any, condition: Any) -> Grant:
         return Grant(
             scope_kind=scope,
-            scope_type=resource_type,
             role=_role(role),
             members=_members(members),
             condition=condition,
