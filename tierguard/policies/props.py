@@ -43,11 +43,8 @@ __all__ = [
     "type_matches",
 ]
 
-# pulumi_policy.secret.Secret is what remediation proxies hold; imported lazily-safe by name check.
-try:  # pragma: no cover - pulumi_policy is always installed with tierguard
-    from pulumi_policy.secret import Secret as _PolicySecret
-except ImportError:  # pragma: no cover
-    _PolicySecret = ()  # type: ignore[assignment,misc]
+# pulumi_policy.secret.Secret is what remediation proxies hold
+from pulumi_policy.secret import Secret as _PolicySecret
 
 
 class _Unknown:
@@ -89,7 +86,7 @@ def _unwrap(value: Any) -> Any:
     while True:
         if wire.is_unknown(value):
             return UNKNOWN
-        if _PolicySecret and isinstance(value, _PolicySecret):
+        if isinstance(value, _PolicySecret):
             value = value.value
             continue
         if wire.is_secret(value):
