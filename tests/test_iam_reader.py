@@ -13,7 +13,8 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from tierguard import wire
-from tierguard.policies.iam_reader import UNKNOWN, Grant, iam_kind, read_grants, scope_of, thaw
+from tierguard.policies.iam_reader import Grant, iam_kind, read_grants, scope_of
+from tierguard.policies.props import UNKNOWN, to_plain
 from tierguard.testing import UNKNOWN as UNKNOWN_WIRE
 
 
@@ -170,5 +171,5 @@ def test_condition(condition: object, conditional: bool) -> None:
 
 def test_thaw_turns_proxies_into_plain_data() -> None:
     props = proxied({"a": [1, UNKNOWN_WIRE, {"b": UNKNOWN_WIRE}], "s": wire.secret("x")})
-    assert thaw(props) == {"a": [1, UNKNOWN, {"b": UNKNOWN}], "s": "x"}
+    assert to_plain(props) == {"a": [1, UNKNOWN, {"b": UNKNOWN}], "s": "x"}
     assert isinstance(read_grants("gcp:projects/iAMMember:IAMMember", {"role": "r", "member": "m"})[0], Grant)

@@ -4,7 +4,7 @@ Read from the source with :mod:`ast` (every import, the ones inside functions an
 ``TYPE_CHECKING`` included), so a forbidden import fails here before anyone runs the code path.
 Each layer lists what it MAY import from tierguard; anything else is a violation.
 
-    model layer   tierguard.model, .model_steps (Step, fold_steps, op sets), .urn, .wire
+    model layer   tierguard.model, .model_steps (Step, fold_steps, op sets), .urn, .wire, .globs
     capture       <- model                (capture.runner: nothing of tierguard at all)
     readers       <- model, capture, files
     catalog       <- model
@@ -24,7 +24,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tierguard"
 
-MODEL = ("tierguard.model", "tierguard.model_steps", "tierguard.urn", "tierguard.wire")
+MODEL = ("tierguard.model", "tierguard.model_steps", "tierguard.urn", "tierguard.wire", "tierguard.globs")
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from fnmatch import fnmatchcase
 from typing import Any
 
+from tierguard.globs import matches, type_matches
 from tierguard.urn import split_urn
 
 CLOCK_ENV = "TIERGUARD_TODAY"
@@ -155,7 +155,7 @@ class Exemption:
         return (self.expires - (on or today())).days
 
     def matches_policy(self, name: str) -> bool:
-        return self.policy == name or fnmatchcase(name, self.policy)
+        return matches(name, self.policy)
 
     def matches_resource(self, urn: str) -> bool:
         """``*`` matches everything, the stack-wide findings (no URN) included."""
@@ -166,10 +166,10 @@ class Exemption:
             return False
         _, _, type_, name = split_urn(urn)
         if pattern.startswith("urn:"):
-            return urn == pattern or fnmatchcase(urn, pattern)
+            return matches(urn, pattern)
         if pattern.startswith("type:"):
-            return fnmatchcase(type_, pattern[5:])
-        return name == pattern or fnmatchcase(name, pattern)
+            return type_matches(type_, pattern[5:])
+        return matches(name, pattern)
 
     def to_json(self, on: date | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -269,7 +269,7 @@ def parse_list(
             if policy is None:
                 raise ExemptionError(where, "'policy' is required (a policy name or glob)", file)
             name = policy
-        elif policy is not None and not fnmatchcase(policy, name):
+        elif policy is not None and not matches(policy, name):
             raise ExemptionError(where, f"policy {name!r} does not name the policy it is listed under", file)
         for key in ("policy", "resource", "expires"):
             if key in item and item[key] in hidden:

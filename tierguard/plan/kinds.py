@@ -7,12 +7,12 @@ extend storage with ``storageTypes`` in the plan config.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
 
 from tierguard.catalog.datastores import DATASTORE_PATTERNS, DATASTORE_TYPES
 from tierguard.catalog.iam import IAM_TYPE_NAME
+from tierguard.globs import first_match, type_matches_any
 
 # Storage beyond the datastore catalog: a PersistentVolume holds data as much as its claim does.
 EXTRA_STORAGE_TYPES = frozenset({"kubernetes:core/v1:PersistentVolume"})
@@ -26,9 +26,10 @@ _CUSTOM_ROLE = "iamcustomrole"
 @cache
 def _catalog_storage(type_: str) -> bool:
     """In the datastore catalog (exact token or pattern); cached: a plan has few distinct types."""
-    if type_ in DATASTORE_TYPES or type_ in EXTRA_STORAGE_TYPES:
+    if type_ in EXTRA_STORAGE_TYPES:
         return True
-    return any(fnmatchcase(type_, pattern) for pattern, _ in DATASTORE_PATTERNS)
+    # matched as the tier-boundaries pack matches them (tierguard.globs: type tokens ignore case)
+    return any(first_match(type_, table) is not None for table in (DATASTORE_TYPES, DATASTORE_PATTERNS))
 
 
 def _split(type_: str) -> tuple[str, str, str]:
@@ -43,7 +44,7 @@ def is_storage(type_: str, inputs: Mapping[str, Any] | None = None, extra: Itera
     A StatefulSet counts only when it deletes its volume claims with it
     (``persistentVolumeClaimRetentionPolicy.whenDeleted: Delete``); by default they are retained.
     """
-    if type_ in extra or _catalog_storage(type_):
+    if type_matches_any(type_, extra) or _catalog_storage(type_):
         return True
     if type_ == "kubernetes:apps/v1:StatefulSet" and isinstance(inputs, Mapping):
         spec = inputs.get("spec")

@@ -24,8 +24,8 @@ from pulumi_policy import (
 
 from tierguard import stackcontext
 from tierguard.exemptions import CONFIG_PROPERTIES, exempted_text, expired_text
+from tierguard.globs import type_matcher
 from tierguard.model import CATEGORIES, SEVERITIES, Rule
-from tierguard.policies.props import type_matcher
 
 __all__ = [
     "SEVERITIES",

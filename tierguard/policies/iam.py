@@ -30,19 +30,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tierguard.catalog import iam as catalog
+from tierguard.globs import matches_any
 from tierguard.policies.base import Pack, Rule, resource_policy, stack_policy
-from tierguard.policies.iam_reader import (
-    UNKNOWN,
-    Grant,
-    get,
-    iam_kind,
-    is_unknown,
-    matches_any,
-    read_grants,
-    resource_allowed,
-    scope_of,
-    settings,
-)
+from tierguard.policies.iam_reader import Grant, iam_kind, read_grants, resource_allowed, scope_of, settings
+from tierguard.policies.props import UNKNOWN, get, is_unknown
 
 CATEGORY = "iam"
 # every GCP IAM type read_grants reads (Rule.resource_types of the grant rules)
@@ -513,10 +504,10 @@ BIGQUERY_PUBLIC_RULE = Rule(
 
 def _bigquery_public(args: Any, report_violation: Callable[..., None]) -> None:
     if args.resource_type == catalog.BIGQUERY_DATASET:
-        accesses = get(args.props, "accesses", [])
+        accesses = get(args.props, "accesses", [], plain=True)
         entries = accesses if isinstance(accesses, list) else []
     elif args.resource_type == catalog.BIGQUERY_DATASET_ACCESS:
-        entries = [{k: get(args.props, k) for k in ("role", "specialGroup", "iamMember")}]
+        entries = [{k: get(args.props, k, plain=True) for k in ("role", "specialGroup", "iamMember")}]
     else:
         return
     cfg = settings(args, BIGQUERY_PUBLIC_RULE.defaults())
@@ -558,7 +549,7 @@ def _storage_acl(args: Any, report_violation: Callable[..., None]) -> None:
         return
     allowed = cfg.get("allowedPublic")
     for key in keys:
-        value = get(args.props, key)
+        value = get(args.props, key, plain=True)
         if key == "roleEntities" and isinstance(value, list):
             for item in value:
                 if isinstance(item, str) and ":" in item:

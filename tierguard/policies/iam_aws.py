@@ -21,16 +21,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any
 
 import yaml
 
 from tierguard.catalog import aws_iam as catalog
+from tierguard.globs import matches, matches_any
 from tierguard.policies import props as p
 from tierguard.policies.aws_documents import Document, Statement, read_documents
 from tierguard.policies.base import Rule, resource_policy
-from tierguard.policies.iam_reader import matches_any, resource_allowed, settings
+from tierguard.policies.iam_reader import resource_allowed, settings
 
 CATEGORY = "iam"
 UNKNOWN = p.UNKNOWN
@@ -87,7 +87,7 @@ def _all_resources(st: Statement) -> bool:
 
 
 def _action_covers(pattern: str, action: str) -> bool:
-    return fnmatchcase(action, pattern)
+    return matches(action, pattern)
 
 
 def _wildcard_reason(st: Statement, cfg: Mapping[str, Any]) -> str | None:

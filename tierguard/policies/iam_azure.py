@@ -21,10 +21,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tierguard.catalog import azure_iam as catalog
+from tierguard.globs import matches_any
 from tierguard.policies import props as p
 from tierguard.policies.base import Rule, resource_policy, stack_policy
 from tierguard.policies.iam_aws import subject_pinned
-from tierguard.policies.iam_reader import matches_any, resource_allowed, settings
+from tierguard.policies.iam_reader import resource_allowed, settings
 
 CATEGORY = "iam"
 UNKNOWN = p.UNKNOWN

@@ -14,78 +14,16 @@ props a policy receives as well as plain wire-form dicts (for tests and the plan
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import Any
 
-from pulumi_policy.proxy import UnknownValueError
-from pulumi_policy.secret import Secret
-
-from tierguard import wire
 from tierguard.catalog import iam as catalog
-from tierguard.policies.props import UNKNOWN
+from tierguard.globs import matches_any, type_matches_any
+from tierguard.policies.props import UNKNOWN, get, to_plain
 
-# One "not known until the update runs" value for every tierguard policy.
-
-
-def is_unknown(value: Any) -> bool:
-    return value is UNKNOWN
-
-
-def thaw(value: Any) -> Any:
-    """Plain dicts/lists/scalars from props, with every unknown replaced by :data:`UNKNOWN`.
-
-    Works on the policy proxies (whose item access raises ``UnknownValueError``), on secrets as the
-    remediation path wraps them, and on raw wire form (sentinel strings, secret envelopes).
-    """
-    if isinstance(value, Secret):
-        return thaw(value.value)
-    if isinstance(value, str):
-        return UNKNOWN if wire.is_unknown(value) else value
-    if isinstance(value, dict) and wire.is_secret(value):
-        return thaw(value.get("value"))
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key in value:
-            out[key] = get(value, key)
-        return out
-    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
-        items = []
-        for index in range(len(value)):
-            try:
-                items.append(thaw(value[index]))
-            except UnknownValueError:
-                items.append(UNKNOWN)
-        return items
-    return value
-
-
-def get(props: Any, key: str, default: Any = None) -> Any:
-    """``props[key]`` thawed; :data:`UNKNOWN` when unknown, ``default`` when absent or null."""
-    if not isinstance(props, Mapping):
-        return UNKNOWN if is_unknown(props) else default
-    try:
-        if key not in props:
-            return default
-        value = props[key]
-    except UnknownValueError:
-        return UNKNOWN
-    value = thaw(value)
-    return default if value is None else value
-
-
-def path(props: Any, *keys: str, default: Any = None) -> Any:
-    """A nested value (``path(p, "metadata", "name")``); :data:`UNKNOWN` if any step is unknown."""
-    current = props
-    for key in keys:
-        current = get(current, key)
-        if current is UNKNOWN:
-            return UNKNOWN
-        if current is None:
-            return default
-    return current
+# Values are read with :func:`tierguard.policies.props.get` (``plain=True`` where a list is walked).
 
 
 @dataclass(frozen=True)
@@ -170,7 +108,7 @@ def parse_policy_data(document: Any) -> list[dict[str, Any]] | None:
     Never echoes the document: it may be a secret.
     """
     if isinstance(document, Mapping):
-        data: Any = thaw(document)
+        data: Any = to_plain(document)
     elif isinstance(document, str):
         try:
             data = json.loads(document)
@@ -221,10 +159,12 @@ def _read_grants(resource_type: str, props: Any) -> list[Grant] | None:
         )
 
     if kind == "member":
-        return [grant(get(props, "role"), get(props, "member", UNKNOWN), get(props, "condition"))]
+        return [grant(get(props, "role", plain=True), get(props, "member", UNKNOWN, plain=True),
+                      get(props, "condition", plain=True))]
     if kind == "binding":
-        return [grant(get(props, "role"), get(props, "members"), get(props, "condition"))]
-    document = get(props, "policyData")
+        return [grant(get(props, "role", plain=True), get(props, "members", plain=True),
+                      get(props, "condition", plain=True))]
+    document = get(props, "policyData", plain=True)
     bindings = None if document is UNKNOWN else parse_policy_data(document)
     if bindings is None:
         return [grant(UNKNOWN, UNKNOWN, None)]
@@ -240,15 +180,13 @@ def settings(args: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
     return {**defaults, **dict(given)}
 
 
-def matches_any(value: Any, patterns: Any) -> bool:
-    """``value`` matches one of the fnmatch-style ``patterns`` (case-sensitive; unknown never matches)."""
-    if not isinstance(value, str) or not patterns:
-        return False
-    return any(isinstance(p, str) and fnmatchcase(value, p) for p in patterns)
-
-
 def resource_allowed(args: Any, patterns: Any) -> bool:
-    """The resource is allowlisted by its Pulumi name, URN or type token."""
+    """The resource is allowlisted by its Pulumi name or URN, or its type token (matched as type
+    tokens are everywhere: case-insensitively, see :mod:`tierguard.globs`)."""
     if not patterns:  # nothing allowlisted (the default)
         return False
-    return any(matches_any(v, patterns) for v in (args.name, args.urn, args.resource_type))
+    return (
+        matches_any(args.name, patterns)
+        or matches_any(args.urn, patterns)
+        or (isinstance(args.resource_type, str) and type_matches_any(args.resource_type, patterns))
+    )

@@ -18,15 +18,15 @@ value read here into a message -- name the property instead.
 
 from __future__ import annotations
 
-import fnmatch
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
 from tierguard import wire
+
+# The one type/glob matcher lives in the model layer; re-exported for the policies that read both.
+from tierguard.globs import first_match, type_matcher, type_matches
 
 __all__ = [
     "UNKNOWN",
@@ -103,9 +103,17 @@ def is_known(value: Any) -> bool:
     return not is_unknown(value)
 
 
-def get(props: Any, path: Path, default: Any = None) -> Any:
+def get(props: Any, path: Path, default: Any = None, *, plain: bool = False) -> Any:
     """The value at ``path``; ``default`` when any step is absent or null; :data:`UNKNOWN` when any
-    step is unknown. Never raises for unknowns, missing keys or unexpected shapes."""
+    step is unknown. Never raises for unknowns, missing keys or unexpected shapes.
+
+    ``plain=True`` answers a deep plain copy (:func:`to_plain`): what a rule that iterates a list
+    or mapping whose elements may be unknown needs."""
+    value = _get(props, path, default)
+    return to_plain(value) if plain and value is not default else value
+
+
+def _get(props: Any, path: Path, default: Any) -> Any:
     current = _unwrap(props)
     for key in _keys(path):
         if current is None or current is UNKNOWN:
@@ -208,49 +216,3 @@ def set_path(props: Any, path: Path, value: Any) -> bool:
         return False
     current[keys[-1]] = value  # type: ignore[index]
     return True
-
-
-# -- type tokens -------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def _type_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(fnmatch.translate(pattern), re.IGNORECASE)
-
-
-def type_matches(type_token: str, pattern: str) -> bool:
-    """Whether a type token matches an exact token or an ``fnmatch`` pattern (``gcp:projects/iam*``),
-    case-insensitively: pulumi-gcp spells the same word ``iAM``, ``iam`` and ``Iam``."""
-    if "*" not in pattern and "?" not in pattern and "[" not in pattern:
-        return type_token.lower() == pattern.lower()
-    return _type_regex(pattern).match(type_token) is not None
-
-
-@lru_cache(maxsize=256)
-def type_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    """``lambda t: any(type_matches(t, p) for p in patterns)`` as one set lookup and one regular
-    expression, for a long list of patterns asked about many tokens."""
-    is_glob = [("*" in p or "?" in p or "[" in p) for p in patterns]
-    exact = {p.lower() for p, glob in zip(patterns, is_glob, strict=True) if not glob}
-    globs = [fnmatch.translate(p) for p, glob in zip(patterns, is_glob, strict=True) if glob]
-    regex = re.compile("|".join(globs), re.IGNORECASE) if globs else None
-
-    def matches(type_token: str) -> bool:
-        return type_token.lower() in exact or (regex is not None and regex.match(type_token) is not None)
-
-    return matches
-
-
-def first_match(
-    type_token: str, table: Mapping[str, Any] | Iterable[tuple[str, Any]]
-) -> tuple[str, Any] | None:
-    """The first (pattern, value) of ``table`` whose pattern matches ``type_token`` (exact keys first
-    when ``table`` is a mapping); None when nothing matches."""
-    if isinstance(table, Mapping):
-        if type_token in table:
-            return type_token, table[type_token]
-        table = table.items()
-    for pattern, value in table:
-        if type_matches(type_token, pattern):
-            return pattern, value
-    return None

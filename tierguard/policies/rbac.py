@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from tierguard.catalog import iam as catalog
+from tierguard.globs import matches_any
 from tierguard.policies.base import Rule, resource_policy
-from tierguard.policies.iam_reader import UNKNOWN, get, matches_any, path, resource_allowed, settings
+from tierguard.policies.iam_reader import resource_allowed, settings
+from tierguard.policies.props import UNKNOWN, get
 
 CATEGORY = "iam"
 _STRINGS = {"type": "array", "items": {"type": "string"}, "default": []}
@@ -58,7 +60,7 @@ def _cluster_wide(resource_type: str) -> bool:
 def _allowed(args: Any, patterns: Any) -> bool:
     if not patterns:  # nothing allowlisted (the default): no need to read the name
         return False
-    return resource_allowed(args, patterns) or matches_any(path(args.props, "metadata", "name"), patterns)
+    return resource_allowed(args, patterns) or matches_any(get(args.props, "metadata.name"), patterns)
 
 
 def _strings(value: Any) -> list[str]:
@@ -67,7 +69,7 @@ def _strings(value: Any) -> list[str]:
 
 
 def _subjects(props: Any) -> Any:
-    subjects = get(props, "subjects", [])
+    subjects = get(props, "subjects", [], plain=True)
     return subjects if subjects is UNKNOWN or isinstance(subjects, list) else []
 
 
@@ -121,8 +123,8 @@ def _broad_binding(args: Any, report_violation: Callable[..., None]) -> None:
     cfg = settings(args, BROAD_BINDING_RULE.defaults())
     if _allowed(args, cfg.get("allowedResources")):
         return
-    role_kind = path(args.props, "roleRef", "kind")
-    role = path(args.props, "roleRef", "name")
+    role_kind = get(args.props, "roleRef.kind")
+    role = get(args.props, "roleRef.name")
     if not isinstance(role, str) or role_kind not in ("ClusterRole", None, UNKNOWN):
         return
     cluster_wide = _cluster_wide(args.resource_type)
@@ -218,7 +220,7 @@ def _rules(args: Any) -> tuple[tuple[int, Mapping[str, Any]], ...]:
     """The (index, rule) pairs of a Role or ClusterRole, read once per props object."""
     global _last_rules
     if _last_rules[0] is not args.props:
-        rules = get(args.props, "rules", [])
+        rules = get(args.props, "rules", [], plain=True)
         listed = rules if isinstance(rules, list) else []
         found = tuple((index, rule) for index, rule in enumerate(listed) if isinstance(rule, Mapping))
         _last_rules = (args.props, found)
