@@ -11,7 +11,7 @@ from tierguard import globs
 from tierguard.catalog.datastores import DATASTORE_PATTERNS
 from tierguard.exemptions import Exemption
 from tierguard.plan.kinds import is_storage
-from tierguard.policies.iam_reader import resource_allowed
+from tierguard.policies.skip import skipped as resource_allowed
 
 BINDING = "gcp:storage/bucketIAMBinding:BucketIAMBinding"
 

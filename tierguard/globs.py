@@ -57,6 +57,21 @@ def type_matches_any(type_token: str, patterns: Any) -> bool:
 
 
 @lru_cache(maxsize=256)
+def matcher(patterns: tuple[str, ...]) -> Callable[[Any], bool]:
+    """``lambda v: matches_any(v, patterns)`` as one set lookup and one regular expression."""
+    exact = {p for p in patterns if not is_glob(p)}
+    globs = [fnmatch.translate(p) for p in patterns if is_glob(p)]
+    regex = re.compile("|".join(globs)) if globs else None
+
+    def matches(value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        return value in exact or (regex is not None and regex.match(value) is not None)
+
+    return matches
+
+
+@lru_cache(maxsize=256)
 def type_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     """``lambda t: type_matches_any(t, patterns)`` as one set lookup and one regular expression,
     for a long list of patterns asked about many tokens."""

@@ -4,7 +4,7 @@ Keys are Pulumi type tokens (``gcp:sql/databaseInstance:DatabaseInstance``) or `
 over them (``kubernetes:postgresql.cnpg.io/*:Cluster``); values are a short kind label for messages.
 GCP tokens were checked against pulumi-gcp 10.2 (a test keeps them honest); other clouds' tokens
 are there because the architecture names Aurora and Cosmos DB. Users add their own through the
-policy's ``extraDatastoreTypes`` config and exempt types through ``allowedDatastoreTypes``.
+policy's ``extraDatastoreTypes`` config and exempt types through ``allowedResources``.
 """
 
 from __future__ import annotations

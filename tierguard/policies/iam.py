@@ -31,9 +31,11 @@ from typing import Any
 
 from tierguard.catalog import iam as catalog
 from tierguard.globs import matches_any
+from tierguard.policies import skip
 from tierguard.policies.base import Pack, Rule, resource_policy, stack_policy
-from tierguard.policies.iam_reader import Grant, iam_kind, read_grants, resource_allowed, scope_of, settings
+from tierguard.policies.iam_reader import Grant, iam_kind, read_grants, scope_of, settings
 from tierguard.policies.props import UNKNOWN, get, is_unknown
+from tierguard.policies.skip import skipped
 
 CATEGORY = "iam"
 # every GCP IAM type read_grants reads (Rule.resource_types of the grant rules)
@@ -46,10 +48,7 @@ ALLOWLIST_CONFIG: dict[str, dict[str, Any]] = {
         "description": "Members (globs, e.g. 'group:platform-admins@example.com') approved for this grant.",
     },
     "allowedRoles": {**_STRINGS, "description": "Roles (globs) approved for this rule."},
-    "allowedResources": {
-        **_STRINGS,
-        "description": "Resources exempt from this rule: globs over the Pulumi name, URN or type token.",
-    },
+    **skip.config(),
 }
 JUDGE_CONDITIONAL_CONFIG: dict[str, dict[str, Any]] = {
     "judgeConditionalGrants": {
@@ -207,7 +206,7 @@ def _public_allowed(args: Any, role: Any, allowed: Any) -> bool:
     for entry in allowed or ():
         if not isinstance(entry, Mapping):
             continue
-        if not resource_allowed(args, [entry.get("resource", "")]):
+        if not skipped(args, [entry.get("resource", "")]):
             continue
         role_glob = entry.get("role")
         if role_glob is None or matches_any(role, [role_glob]):
@@ -259,7 +258,7 @@ def _grant_validator(check: GrantRule) -> Callable[..., None]:
         if not grants:
             return
         cfg = settings(args, defaults)
-        if resource_allowed(args, cfg.get("allowedResources")):
+        if skipped(args, cfg.get("allowedResources")):
             return
         for grant in grants:
             if grant.conditional and not cfg.get("judgeConditionalGrants"):
@@ -278,7 +277,7 @@ def _grant_stack_validator(check: GrantRule) -> Callable[..., None]:
         cfg = settings(args, defaults)
         for res in args.resources:
             grants = read_grants(res.resource_type, res.props)
-            if not grants or resource_allowed(res, cfg.get("allowedResources")):
+            if not grants or skipped(res, cfg.get("allowedResources")):
                 continue
             for grant in grants:
                 if grant.conditional and not cfg.get("judgeConditionalGrants"):
@@ -468,7 +467,7 @@ def _conditional_validate(args: Any, report_violation: Callable[..., None]) -> N
     if not grants:
         return
     cfg = settings(args, CONDITIONAL_RULE.defaults())
-    if resource_allowed(args, cfg.get("allowedResources")):
+    if skipped(args, cfg.get("allowedResources")):
         return
     for grant in grants:
         if not grant.conditional:
@@ -511,7 +510,7 @@ def _bigquery_public(args: Any, report_violation: Callable[..., None]) -> None:
     else:
         return
     cfg = settings(args, BIGQUERY_PUBLIC_RULE.defaults())
-    if resource_allowed(args, cfg.get("allowedResources")):
+    if skipped(args, cfg.get("allowedResources")):
         return
     for entry in entries:
         if not isinstance(entry, Mapping):
@@ -545,7 +544,7 @@ def _storage_acl(args: Any, report_violation: Callable[..., None]) -> None:
     if keys is None:
         return
     cfg = settings(args, STORAGE_ACL_RULE.defaults())
-    if resource_allowed(args, cfg.get("allowedResources")):
+    if skipped(args, cfg.get("allowedResources")):
         return
     allowed = cfg.get("allowedPublic")
     for key in keys:
@@ -595,7 +594,7 @@ def _bucket_access(args: Any, report_violation: Callable[..., None]) -> None:
     if args.resource_type != catalog.STORAGE_BUCKET:
         return
     cfg = settings(args, BUCKET_ACCESS_RULE.defaults())
-    if resource_allowed(args, cfg.get("allowedResources")):
+    if skipped(args, cfg.get("allowedResources")):
         return
     uniform = get(args.props, "uniformBucketLevelAccess", False)
     if uniform is not UNKNOWN and uniform is not True:
@@ -628,7 +627,7 @@ def _authoritative(args: Any, report_violation: Callable[..., None]) -> None:
     if kind not in ("binding", "policy") or scope not in catalog.BROAD_SCOPES:
         return
     cfg = settings(args, AUTHORITATIVE_RULE.defaults())
-    if resource_allowed(args, cfg.get("allowedResources")):
+    if skipped(args, cfg.get("allowedResources")):
         return
     if kind == "policy":  # an empty document included: it removes every grant
         report_violation(f"this IAM policy replaces the whole IAM policy of the {scope}.")
@@ -658,7 +657,7 @@ def _sa_key(args: Any, report_violation: Callable[..., None]) -> None:
     if args.resource_type != catalog.SERVICE_ACCOUNT_KEY:
         return
     cfg = settings(args, SA_KEY_RULE.defaults())
-    if not resource_allowed(args, cfg.get("allowedResources")):
+    if not skipped(args, cfg.get("allowedResources")):
         report_violation("a user-managed service account key is created.")
 
 
@@ -682,7 +681,7 @@ def _wip_condition(args: Any, report_violation: Callable[..., None]) -> None:
     if args.resource_type != catalog.WORKLOAD_IDENTITY_POOL_PROVIDER:
         return
     cfg = settings(args, WIP_RULE.defaults())
-    if resource_allowed(args, cfg.get("allowedResources")):
+    if skipped(args, cfg.get("allowedResources")):
         return
     condition = get(args.props, "attributeCondition")
     if condition is UNKNOWN:

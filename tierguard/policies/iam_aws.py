@@ -28,21 +28,16 @@ import yaml
 from tierguard.catalog import aws_iam as catalog
 from tierguard.globs import matches, matches_any
 from tierguard.policies import props as p
+from tierguard.policies import skip
 from tierguard.policies.aws_documents import Document, Statement, read_documents
 from tierguard.policies.base import Rule, resource_policy
-from tierguard.policies.iam_reader import resource_allowed, settings
+from tierguard.policies.iam_reader import settings
+from tierguard.policies.skip import skipped
 
 CATEGORY = "iam"
 UNKNOWN = p.UNKNOWN
 
-_ALLOWED_RESOURCES = {
-    "allowedResources": {
-        "type": "array",
-        "items": {"type": "string"},
-        "default": [],
-        "description": "Resources exempt from this rule: globs over the Pulumi name, URN or type token.",
-    }
-}
+_ALLOWED_RESOURCES = skip.config()
 _JUDGE_CONDITIONAL = {
     "judgeConditionalStatements": {
         "type": "boolean",
@@ -257,7 +252,7 @@ def _document_validator(check: DocumentRule) -> Callable[..., None]:
         if documents is None:
             return
         cfg = settings(args, defaults)
-        if resource_allowed(args, cfg.get("allowedResources")):
+        if skipped(args, cfg.get("allowedResources")):
             return
         judge_conditional = not check.conditional_aware or cfg.get("judgeConditionalStatements")
         for hit in check.hits(documents, cfg):
@@ -421,7 +416,7 @@ def _conditional_validate(args: Any, report_violation: Callable[..., None]) -> N
     if documents is None:
         return
     cfg = settings(args, CONDITIONAL_RULE.defaults())
-    if resource_allowed(args, cfg.get("allowedResources")):
+    if skipped(args, cfg.get("allowedResources")):
         return
     for check in DOCUMENT_RULES:
         if not check.conditional_aware:
@@ -465,7 +460,7 @@ def _managed_validate(args: Any, report_violation: Callable[..., None]) -> None:
     if place is None:
         return
     cfg = settings(args, MANAGED_RULE.defaults())
-    if resource_allowed(args, cfg.get("allowedResources")):
+    if skipped(args, cfg.get("allowedResources")):
         return
     key, many = place
     value = p.to_plain(p.get(args.props, key))
@@ -516,7 +511,7 @@ def _eks_validate(args: Any, report_violation: Callable[..., None]) -> None:
     if t != catalog.EKS_ACCESS_POLICY_ASSOCIATION and t not in catalog.AWS_AUTH_TYPES:
         return
     cfg = settings(args, EKS_RULE.defaults())
-    if resource_allowed(args, cfg.get("allowedResources")):
+    if skipped(args, cfg.get("allowedResources")):
         return
     if t == catalog.EKS_ACCESS_POLICY_ASSOCIATION:
         arn = p.get(args.props, "policyArn")

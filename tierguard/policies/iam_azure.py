@@ -23,21 +23,16 @@ from typing import Any
 from tierguard.catalog import azure_iam as catalog
 from tierguard.globs import matches_any
 from tierguard.policies import props as p
+from tierguard.policies import skip
 from tierguard.policies.base import Rule, resource_policy, stack_policy
 from tierguard.policies.iam_aws import subject_pinned
-from tierguard.policies.iam_reader import resource_allowed, settings
+from tierguard.policies.iam_reader import settings
+from tierguard.policies.skip import skipped
 
 CATEGORY = "iam"
 UNKNOWN = p.UNKNOWN
 
-_ALLOWED_RESOURCES = {
-    "allowedResources": {
-        "type": "array",
-        "items": {"type": "string"},
-        "default": [],
-        "description": "Resources exempt from this rule: globs over the Pulumi name, URN or type token.",
-    }
-}
+_ALLOWED_RESOURCES = skip.config()
 _SCOPES = [(re.compile(pattern, re.IGNORECASE), kind) for pattern, kind in catalog.SCOPE_PATTERNS]
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _BROAD_BY_NAME = {name.lower(): name for name in catalog.BROAD_ROLES.values()}
@@ -129,7 +124,7 @@ def _role_assignments(args: Any, report_violation: Callable[..., None]) -> None:
     cfg = settings(args, ROLE_ASSIGNMENT_RULE.defaults())
     for res in args.resources:
         place = catalog.ROLE_ASSIGNMENTS.get(res.resource_type)
-        if place is None or resource_allowed(res, cfg.get("allowedResources")):
+        if place is None or skipped(res, cfg.get("allowedResources")):
             continue
         scope_key, id_key, name_key = place
         role = broad_role(p.get(res.props, id_key), p.get(res.props, name_key) if name_key else None)
@@ -175,7 +170,7 @@ def _custom_roles(args: Any, report_violation: Callable[..., None]) -> None:
     if args.resource_type not in catalog.ROLE_DEFINITIONS:
         return
     cfg = settings(args, CUSTOM_ROLE_RULE.defaults())
-    if resource_allowed(args, cfg.get("allowedResources")):
+    if skipped(args, cfg.get("allowedResources")):
         return
     permissions = p.to_plain(p.get(args.props, "permissions"))
     if permissions is UNKNOWN:
@@ -223,7 +218,7 @@ def _federated(args: Any, report_violation: Callable[..., None]) -> None:
     if args.resource_type not in catalog.FEDERATED_CREDENTIALS:
         return
     cfg = settings(args, FEDERATED_RULE.defaults())
-    if resource_allowed(args, cfg.get("allowedResources")):
+    if skipped(args, cfg.get("allowedResources")):
         return
     subject = p.get(args.props, "subject")
     issuer = p.get(args.props, "issuer")
@@ -256,7 +251,7 @@ def _setting_validator(
         if spec is None:
             return
         cfg = settings(args, defaults)
-        if resource_allowed(args, cfg.get("allowedResources")):
+        if skipped(args, cfg.get("allowedResources")):
             return
         key, safe, default, why = spec
         value = p.get(args.props, key)

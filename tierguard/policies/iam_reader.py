@@ -20,7 +20,6 @@ from functools import lru_cache
 from typing import Any
 
 from tierguard.catalog import iam as catalog
-from tierguard.globs import matches_any, type_matches_any
 from tierguard.policies.props import UNKNOWN, get, to_plain
 
 # Values are read with :func:`tierguard.policies.props.get` (``plain=True`` where a list is walked).
@@ -178,15 +177,3 @@ def settings(args: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
     """The policy's config with schema defaults filled in (the CLI fills them; tests may not)."""
     given = args.get_config() or {}
     return {**defaults, **dict(given)}
-
-
-def resource_allowed(args: Any, patterns: Any) -> bool:
-    """The resource is allowlisted by its Pulumi name or URN, or its type token (matched as type
-    tokens are everywhere: case-insensitively, see :mod:`tierguard.globs`)."""
-    if not patterns:  # nothing allowlisted (the default)
-        return False
-    return (
-        matches_any(args.name, patterns)
-        or matches_any(args.urn, patterns)
-        or (isinstance(args.resource_type, str) and type_matches_any(args.resource_type, patterns))
-    )

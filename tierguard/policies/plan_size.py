@@ -7,9 +7,9 @@ from ``pulumi preview --json`` through ``tierguard plan``.)
 Two stack policies share one count, because enforcement is per policy: ``stack-size-warning``
 (advisory, from ``warnRatio`` of the limit up to the limit) and ``stack-size-limit`` (mandatory, above
 the limit). Counted: every resource the engine reports except providers, the root stack, stack
-references and well-known component resources (``excludeTypes``); a policy cannot see the
-custom/component flag, so a team's own component types belong in ``excludeTypes`` when they should
-not count.
+references and well-known component resources (``allowedResources``, old name ``excludeTypes``); a
+policy cannot see the custom/component flag, so a team's own component types belong there when they
+should not count.
 
 Default limits per tier, from the reference architecture (each stack's plan readable in one sitting):
 
@@ -36,7 +36,7 @@ from typing import Any
 from pulumi_policy import ReportViolation, StackValidationArgs
 
 from tierguard.model import TIERS
-from tierguard.policies import props as p
+from tierguard.policies import skip
 from tierguard.policies.base import Pack, Rule, stack_policy
 from tierguard.policies.tier import TIER_CONFIG_SCHEMA, TierResolution, tier_for
 
@@ -44,6 +44,7 @@ CATEGORY = "plan-size"
 
 DEFAULT_LIMITS: dict[str, int] = {"identity": 60, "infra": 120, "app": 80}
 DEFAULT_WARN_RATIO = 0.8
+SKIP_ALIAS = "excludeTypes"  # the old name of allowedResources here (tierguard.policies.skip)
 DEFAULT_EXCLUDED_TYPES: tuple[str, ...] = (
     "pulumi:providers:*",
     "pulumi:pulumi:Stack",
@@ -87,11 +88,11 @@ def measure(args: StackValidationArgs) -> Size:
     config: Mapping[str, Any] = args.get_config() or {}
     limits = {**DEFAULT_LIMITS, **(config.get("limits") or {})}
     ratio = config.get("warnRatio", DEFAULT_WARN_RATIO)
-    excluded = config.get("excludeTypes", DEFAULT_EXCLUDED_TYPES)
-    every = Counter(r.resource_type for r in args.resources)  # few types, many resources
-    by_type: Counter[str] = Counter(
-        {t: n for t, n in every.items() if not any(p.type_matches(t, x) for x in excluded)}
-    )
+    excluded = skip.patterns(config, SKIP_ALIAS, DEFAULT_EXCLUDED_TYPES)
+    named, typed = skip.matchers(excluded)
+    # few types, many resources: a type is matched once
+    every = Counter(r.resource_type for r in args.resources if not (named(r.name) or named(r.urn)))
+    by_type: Counter[str] = Counter({t: n for t, n in every.items() if not typed(t)})
     resolution = tier_for(args)
     limit = int(limits[resolution.tier]) if resolution.tier else min(int(limits[t]) for t in TIERS)
     # round first: 80 * 0.8 is 64.00000000000001 in floating point, and the warning starts at 64
@@ -137,12 +138,12 @@ _CONFIG: dict[str, Any] = {
         "maximum": 1,
         "default": DEFAULT_WARN_RATIO,
     },
-    "excludeTypes": {
-        "type": "array",
-        "description": "Type tokens or fnmatch patterns not counted (providers, components...).",
-        "items": {"type": "string"},
-        "default": list(DEFAULT_EXCLUDED_TYPES),
-    },
+    # not counted: `allowedResources`, or its old name `excludeTypes` (tierguard.policies.skip)
+    **skip.config(
+        SKIP_ALIAS,
+        DEFAULT_EXCLUDED_TYPES,
+        "Resources not counted (providers, components...): globs over the Pulumi name, URN or type token.",
+    ),
 }
 
 STACK_SIZE_WARNING = Rule(

@@ -12,19 +12,18 @@ from typing import Any
 
 from tierguard.catalog import iam as catalog
 from tierguard.globs import matches_any
+from tierguard.policies import skip
 from tierguard.policies.base import Rule, resource_policy
-from tierguard.policies.iam_reader import resource_allowed, settings
+from tierguard.policies.iam_reader import settings
 from tierguard.policies.props import UNKNOWN, get
+from tierguard.policies.skip import skipped
 
 CATEGORY = "iam"
 _STRINGS = {"type": "array", "items": {"type": "string"}, "default": []}
-ALLOWED_RESOURCES = {
-    "allowedResources": {
-        **_STRINGS,
-        "description": "Resources exempt from this rule: globs over metadata.name, the Pulumi name, URN or "
-        "type token.",
-    }
-}
+ALLOWED_RESOURCES = skip.config(
+    description="Resources exempt from this rule: globs over metadata.name, the Pulumi name, URN or "
+    "type token."
+)
 ALLOWED_SUBJECTS = {
     "allowedSubjects": {
         **_STRINGS,
@@ -60,7 +59,7 @@ def _cluster_wide(resource_type: str) -> bool:
 def _allowed(args: Any, patterns: Any) -> bool:
     if not patterns:  # nothing allowlisted (the default): no need to read the name
         return False
-    return resource_allowed(args, patterns) or matches_any(get(args.props, "metadata.name"), patterns)
+    return skipped(args, patterns) or matches_any(get(args.props, "metadata.name"), patterns)
 
 
 def _strings(value: Any) -> list[str]:

@@ -12,7 +12,7 @@ A lock covers a storage resource when, in the same stack:
 
 A lock whose level is unknown during preview counts (it is judged on ``pulumi up``); locks outside the
 stack are invisible, so a team that locks resource groups elsewhere exempts the types with
-``exemptTypes`` or disables the policy.
+``allowedResources`` (old name ``exemptTypes``) or disables the policy.
 """
 
 from __future__ import annotations
@@ -23,17 +23,13 @@ from typing import Any
 
 from tierguard.catalog import storage as st
 from tierguard.policies import props as p
+from tierguard.policies import skip
 from tierguard.policies.base import Rule, stack_policy
 
 CATEGORY = "deletion-protection"
 UNKNOWN = p.UNKNOWN
 
-_EXEMPT_SCHEMA = {
-    "type": "array",
-    "description": "Type tokens or fnmatch patterns this policy skips.",
-    "items": {"type": "string"},
-    "default": [],
-}
+SKIP_ALIAS = "exemptTypes"  # the old name of allowedResources here (tierguard.policies.skip)
 
 
 def _dep_urns(res: Any, keys: Iterable[str]) -> set[str]:
@@ -92,19 +88,19 @@ RULE = Rule(
     enforcement="mandatory",
     remediation='Add `azure_native.authorization.ManagementLockByScope(level="CanNotDelete", '
     "scope=<resource>.id)` (or a resource-group lock) in the same stack; remove it deliberately when the "
-    "resource must go. Locks managed elsewhere: exempt the types with `exemptTypes`.",
+    "resource must go. Locks managed elsewhere: exempt them with `allowedResources`.",
     references=(),
-    config={"exemptTypes": _EXEMPT_SCHEMA},
+    config=skip.config(SKIP_ALIAS),
 )
 
 
 def _validate(args: Any, report_violation: Callable[..., None]) -> None:
     config = args.get_config() or {}
-    exempt = config.get("exemptTypes") or []
+    exempt = skip.patterns(config, SKIP_ALIAS)
     locks = None
     for res in args.resources:
         protected = st.AZURE_LOCK_PROTECTED.get(res.resource_type)
-        if protected is None or any(p.type_matches(res.resource_type, x) for x in exempt):
+        if protected is None or skip.skipped(res, exempt):
             continue
         if locks is None:
             locks = _locks(args.resources)

@@ -29,7 +29,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from tierguard.catalog import storage as st
 from tierguard.policies import props as p
-from tierguard.policies import storage_azure
+from tierguard.policies import skip, storage_azure
 from tierguard.policies.base import Pack, Rule, resource_policy
 from tierguard.policies.tier import stack_name
 
@@ -115,15 +115,15 @@ def _describe(spec: st.StorageSpec, verdict: Verdict) -> str:
     return message
 
 
-def _exempt(type_token: str, config: Mapping[str, Any]) -> bool:
-    return any(p.type_matches(type_token, pattern) for pattern in config.get("exemptTypes") or [])
+def _exempt(args: Any, config: Mapping[str, Any]) -> bool:
+    return skip.skipped(args, skip.patterns(config, SKIP_ALIAS))
 
 
 def _validate_specs(
     specs: Mapping[str, st.StorageSpec], args: ResourceValidationArgs, report_violation: ReportViolation
 ) -> None:
     spec = specs.get(args.resource_type)
-    if spec is None or _exempt(args.resource_type, args.get_config() or {}):
+    if spec is None or _exempt(args, args.get_config() or {}):
         return
     verdict = judge(spec, args.props)
     if verdict.violated:
@@ -140,7 +140,7 @@ def _validate_specs(
 def _remediate_specs(specs: Mapping[str, st.StorageSpec], args: ResourceValidationArgs) -> Any:
     """Set every failed guard that has a safe fix; None when there is nothing (known) to fix."""
     spec = specs.get(args.resource_type)
-    if spec is None or _exempt(args.resource_type, args.get_config() or {}):
+    if spec is None or _exempt(args, args.get_config() or {}):
         return None
     verdict = judge(spec, args.props)
     if not verdict.applies or verdict.prevented:
@@ -181,7 +181,7 @@ def protect_required(args: ResourceValidationArgs) -> bool:
 def _needs_protect(args: ResourceValidationArgs) -> bool:
     config = args.get_config() or {}
     t = args.resource_type
-    if _exempt(t, config):
+    if _exempt(args, config):
         return False
     return t in st.PROTECT_OPTION_TYPES or any(p.type_matches(t, x) for x in config.get("extraTypes") or [])
 
@@ -211,12 +211,9 @@ def validate_protect_other(args: ResourceValidationArgs, report_violation: Repor
 
 # -- rules -------------------------------------------------------------------------------------------
 
-_EXEMPT_SCHEMA = {
-    "type": "array",
-    "description": "Type tokens or fnmatch patterns this policy skips.",
-    "items": {"type": "string"},
-    "default": [],
-}
+# the resources a policy skips: `allowedResources`, or its old name `exemptTypes` (tierguard.policies.skip)
+SKIP_ALIAS = "exemptTypes"
+_SKIP_SCHEMA = skip.config(SKIP_ALIAS)
 _PROTECT_CONFIG: dict[str, Any] = {
     "protectRequiredStacks": {
         "type": "array",
@@ -231,7 +228,7 @@ _PROTECT_CONFIG: dict[str, Any] = {
         "items": {"type": "string"},
         "default": [],
     },
-    "exemptTypes": _EXEMPT_SCHEMA,
+    **_SKIP_SCHEMA,
 }
 
 DELETION_GUARDS = Rule(
@@ -251,7 +248,7 @@ DELETION_GUARDS = Rule(
     references=("CKV_GCP_119", "CKV_GCP_120", "CKV_GCP_121", "CKV_GCP_122", "CKV_AWS_139", "CKV_AWS_293",
                 "CKV_AZURE_110"),
     resource_types=tuple(st.STORAGE_SPECS),
-    config={"exemptTypes": _EXEMPT_SCHEMA},
+    config=dict(_SKIP_SCHEMA),
 )
 
 PROTECT_OPTION_PROD = Rule(
@@ -277,7 +274,8 @@ PROTECT_OPTION = Rule(
     category=CATEGORY,
     severity="medium",
     enforcement="advisory",
-    remediation="Add `opts=pulumi.ResourceOptions(protect=True)`, or exempt the type with `exemptTypes`.",
+    remediation="Add `opts=pulumi.ResourceOptions(protect=True)`, or exempt the resource with "
+    "`allowedResources`.",
     resource_types=st.PROTECT_OPTION_TYPES,
     resource_types_config=("extraTypes",),
     config=dict(_PROTECT_CONFIG),
@@ -296,7 +294,7 @@ KUBERNETES_RETAIN = Rule(
     "`spec.persistentVolumeReclaimPolicy: Retain` (PersistentVolume) or `reclaimPolicy: Retain` "
     "(StorageClass; immutable, so the class is replaced). The `remediate` level fixes the first two.",
     resource_types=tuple(st.KUBERNETES_STORAGE_SPECS),
-    config={"exemptTypes": _EXEMPT_SCHEMA},
+    config=dict(_SKIP_SCHEMA),
 )
 
 PACK = Pack(

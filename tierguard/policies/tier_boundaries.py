@@ -34,10 +34,12 @@ from tierguard.catalog import datastores as ds
 from tierguard.catalog import placement as pl
 from tierguard.model import TIERS
 from tierguard.policies import props as p
+from tierguard.policies import skip
 from tierguard.policies.base import Pack, Rule, resource_policy, stack_policy
 from tierguard.policies.tier import HOW_TO_DECLARE, TIER_CONFIG_SCHEMA, TierResolution, tier_for
 
 CATEGORY = "tier-boundary"
+SKIP_ALIAS = "allowedDatastoreTypes"  # the old name of allowedResources in no-datastore-in-app-tier
 
 # -- datastore detection -----------------------------------------------------------------------------
 
@@ -117,10 +119,7 @@ def _builtin_datastore_kind(type_token: str) -> str | None:
 
 def datastore_kind(type_token: str, props: Any, config: Mapping[str, Any]) -> str | Any | None:
     """A short label when the resource is a datastore, None when it is not, UNKNOWN when that hinges on
-    a value unknown during preview. ``config`` is the policy config (extra and allowed types)."""
-    allowed = config.get("allowedDatastoreTypes") or []
-    if any(p.type_matches(type_token, pattern) for pattern in allowed):
-        return None
+    a value unknown during preview. ``config`` is the policy config (its extra types)."""
     extra = config.get("extraDatastoreTypes") or {}
     hit = p.first_match(type_token, extra)
     if hit:
@@ -251,7 +250,7 @@ NO_DATASTORE_IN_APP_TIER = Rule(
     remediation="Declare the datastore in the infra stack (with deletion protection and `protect`), "
     "export its connection details, and read them in the app stack through a StackReference or the "
     "Secret the infra stack writes into the app namespace. For a type an app may own on purpose, add "
-    "it to `allowedDatastoreTypes`.",
+    "it to `allowedResources`.",
     resource_types=(*DATASTORE_TYPE_PATTERNS, *ds.STATEFULSET_TYPES, *ds.HELM_TYPES),
     resource_types_config=("extraDatastoreTypes",),
     config={
@@ -262,12 +261,12 @@ NO_DATASTORE_IN_APP_TIER = Rule(
             "additionalProperties": {"type": "string"},
             "default": {},
         },
-        "allowedDatastoreTypes": {
-            "type": "array",
-            "description": "Type tokens or fnmatch patterns an app stack may hold after all.",
-            "items": {"type": "string"},
-            "default": [],
-        },
+        # the datastores an app stack may hold after all (tierguard.policies.skip)
+        **skip.config(
+            SKIP_ALIAS,
+            description="Datastores an app stack may hold after all: globs over the Pulumi name, URN or "
+            "type token.",
+        ),
         "extraDatabaseCharts": {
             "type": "array",
             "description": "More Helm chart names that install a database.",
@@ -354,6 +353,8 @@ def validate_no_datastore(args: ResourceValidationArgs, report_violation: Report
     if resolution.tier != "app":
         return  # other tiers may hold datastores; an unresolved tier is tier-declared's finding
     config = args.get_config() or {}
+    if skip.skipped(args, skip.patterns(config, SKIP_ALIAS)):
+        return
     kind = datastore_kind(args.resource_type, args.props, config)
     if kind is p.UNKNOWN:
         # Whether it is a datastore hinges on a value computed during the update: let the analyzer
@@ -364,7 +365,7 @@ def validate_no_datastore(args: ResourceValidationArgs, report_violation: Report
         report_violation(
             f"{kind} (`{args.resource_type}`) in a stack of {_source(resolution)}. Datastores belong in "
             "the infra stack; hand the app its connection details through stack outputs or a Secret. "
-            "If an app may own this type, add it to `allowedDatastoreTypes`."
+            "If an app may own this type, add it to `allowedResources`."
         )
 
 
