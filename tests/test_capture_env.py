@@ -236,9 +236,9 @@ def available_packs() -> list[str]:
     import importlib.util
 
     names = []
-    for name, target in PACK_MODULES.items():
+    for name, modules in PACK_MODULES.items():
         try:
-            if importlib.util.find_spec(target.partition(":")[0]) is not None:
+            if all(importlib.util.find_spec(m) is not None for m in modules):
                 names.append(name)
         except ImportError:
             continue

@@ -163,7 +163,7 @@ def test_every_layer_names_real_modules(layer: Layer):
         ("tierguard.plan.rules", "import tierguard.capture\n"),
         ("tierguard.report.text", "from tierguard.readers import load_stacks\n"),
         ("tierguard.report.text", "from tierguard.capture import CaptureSession\n"),
-        ("tierguard.report.text", "from tierguard.policies.iam import rules\n"),
+        ("tierguard.report.text", "from tierguard.policies.iam_gcp_grants import GRANT_RULES\n"),
         ("tierguard.report.sarif", "from tierguard.policies.base import rule_of\n"),
         ("tierguard.report.junit", "def f():\n    from tierguard.packs import load_pack\n"),
         ("tierguard.model", "from tierguard.urn import split_urn\nfrom tierguard import exemptions\n"),

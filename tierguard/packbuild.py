@@ -110,8 +110,7 @@ def vendored_modules(pack: str) -> list[str]:
     Raises InputError when the closure reaches a part of tierguard a pack must not need, or a
     third-party module that the pack's requirements do not provide.
     """
-    entry, _, _ = PACK_MODULES[pack].partition(":")
-    todo = ["tierguard", "tierguard.serve", entry]
+    todo = ["tierguard", "tierguard.serve", "tierguard.packs", *PACK_MODULES[pack]]
     seen: dict[str, Path] = {}
     while todo:
         module = todo.pop()

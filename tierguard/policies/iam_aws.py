@@ -266,40 +266,13 @@ def _document_validator(check: DocumentRule) -> Callable[..., None]:
     return validate
 
 
-def _rule(
-    *,
-    name: str,
-    title: str,
-    description: str,
-    severity: str,
-    remediation: str,
-    references: tuple[str, ...],
-    extra: Mapping[str, Any] | None = None,
-    enforcement: str = "mandatory",
-    resource_types: tuple[str, ...],
-) -> Rule:
-    config = {**(extra or {}), **_ALLOWED_RESOURCES}
-    return Rule(
-        name=name,
-        title=title,
-        description=description,
-        category=CATEGORY,
-        severity=severity,
-        enforcement=enforcement,
-        remediation=remediation,
-        references=references,
-        config=config,
-        resource_types=resource_types,
-    )
-
-
 # every type that carries a policy document (Rule.resource_types of the document rules)
 DOCUMENT_TYPES: tuple[str, ...] = tuple(catalog.POLICY_DOCUMENTS)
 
 
 DOCUMENT_RULES: tuple[DocumentRule, ...] = (
     DocumentRule(
-        _rule(
+        Rule(
             name="aws-iam-no-wildcard-actions",
             title="No `*` or sensitive `service:*` actions on every resource",
             description=(
@@ -307,38 +280,42 @@ DOCUMENT_RULES: tuple[DocumentRule, ...] = (
                 "sensitive `service:*` (iam, sts, kms, organizations, ...) or a NotAction on `Resource: *` "
                 "(a NotResource counts as every resource)."
             ),
+            category=CATEGORY,
             severity="critical",
+            enforcement="mandatory",
             remediation=(
                 "List the actions the identity needs and the ARNs they apply to; use AWS managed "
                 "job-function "
                 "policies or a permissions boundary instead of `*`."
             ),
             references=("CIS AWS 1.16", "CKV_AWS_1", "Trivy AVD-AWS-0057"),
-            extra={**_SENSITIVE, **_JUDGE_CONDITIONAL},
+            config={**_SENSITIVE, **_JUDGE_CONDITIONAL, **_ALLOWED_RESOURCES},
             resource_types=DOCUMENT_TYPES,
         ),
         _wildcard_hits,
     ),
     DocumentRule(
-        _rule(
+        Rule(
             name="aws-iam-no-passrole-on-all",
             title="No iam:PassRole on every role",
             description=(
                 "AWS identity policies must not Allow iam:PassRole (or a wildcard covering it) on `*` or on "
                 "every role of an account."
             ),
+            category=CATEGORY,
             severity="high",
+            enforcement="mandatory",
             remediation=(
                 "Name the role ARNs the identity may pass, and add an `iam:PassedToService` condition."
             ),
             references=(),
-            extra=dict(_JUDGE_CONDITIONAL),
+            config={**_JUDGE_CONDITIONAL, **_ALLOWED_RESOURCES},
             resource_types=DOCUMENT_TYPES,
         ),
         _passrole_hits,
     ),
     DocumentRule(
-        _rule(
+        Rule(
             name="aws-no-public-principal",
             title="No `Principal: *` without a condition in resource and trust policies",
             description=(
@@ -346,20 +323,22 @@ DOCUMENT_RULES: tuple[DocumentRule, ...] = (
                 'policies must not Allow `Principal: "*"` (or `{AWS: "*"}`, or a NotPrincipal) without a '
                 "Condition scoping it to an account, organisation or source."
             ),
+            category=CATEGORY,
             severity="critical",
+            enforcement="mandatory",
             remediation=(
                 "Name the principals (account, role or service ARNs), or scope the statement with a "
                 "condition "
                 "such as aws:PrincipalOrgID, aws:SourceArn or aws:SourceAccount."
             ),
             references=("CKV_AWS_70",),
-            extra=dict(_JUDGE_CONDITIONAL),
+            config={**_JUDGE_CONDITIONAL, **_ALLOWED_RESOURCES},
             resource_types=DOCUMENT_TYPES,
         ),
         _public_hits,
     ),
     DocumentRule(
-        _rule(
+        Rule(
             name="aws-iam-oidc-trust-pinned-subject",
             title="CI OIDC trust policies pin the repository",
             description=(
@@ -368,18 +347,21 @@ DOCUMENT_RULES: tuple[DocumentRule, ...] = (
                 "naming one repository (e.g. `repo:org/app:ref:refs/heads/main`, `repo:org/app:*`), or any "
                 "repository on the platform can assume it."
             ),
+            category=CATEGORY,
             severity="high",
+            enforcement="mandatory",
             remediation="Add `StringEquals`/`StringLike` on `token.actions.githubusercontent.com:sub` (or "
             "`gitlab.com:sub`) with `repo:<org>/<repo>:...` (GitLab: `project_path:<group>/<project>:...`).",
             references=("CKV_AWS_358",),
-            extra={
+            config={
                 "allowedSubjects": {
                     "type": "array",
                     "items": {"type": "string"},
                     "default": [],
                     "description": "Subject values (globs) approved although they match more than one "
                     "repository, e.g. an organisation-wide read-only role.",
-                }
+                },
+                **_ALLOWED_RESOURCES,
             },
             resource_types=DOCUMENT_TYPES,
         ),
@@ -391,13 +373,14 @@ DOCUMENT_RULES: tuple[DocumentRule, ...] = (
 
 # -- the conditional-statement advisory ----------------------------------------------------------------
 
-CONDITIONAL_RULE = _rule(
+CONDITIONAL_RULE = Rule(
     name="aws-iam-conditional-broad-statement",
     title="Broad AWS statements under a Condition",
     description=(
         "A statement an AWS least-privilege rule would refuse is scoped by a Condition; review that the "
         "condition really bounds it."
     ),
+    category=CATEGORY,
     severity="medium",
     remediation=(
         "Check the condition (source ARN, organisation, tags, MFA) bounds the statement as intended. Make "
@@ -405,7 +388,7 @@ CONDITIONAL_RULE = _rule(
         "policy mandatory to refuse conditional broad statements, or disable it to trust conditions."
     ),
     references=("CKV_AWS_1", "CKV_AWS_70"),
-    extra=dict(_SENSITIVE),
+    config={**_SENSITIVE, **_ALLOWED_RESOURCES},
     enforcement="advisory",
     resource_types=DOCUMENT_TYPES,
 )
@@ -428,7 +411,7 @@ def _conditional_validate(args: Any, report_violation: Callable[..., None]) -> N
 
 # -- managed policy attachments --------------------------------------------------------------------
 
-MANAGED_RULE = _rule(
+MANAGED_RULE = Rule(
     name="aws-iam-no-broad-managed-policies",
     title="No AdministratorAccess, PowerUserAccess or IAMFullAccess attachments",
     description=(
@@ -437,19 +420,22 @@ MANAGED_RULE = _rule(
         "(policy attachments, a role's managedPolicyArns, exclusive attachments, IAM Identity Center "
         "permission sets)."
     ),
+    category=CATEGORY,
     severity="critical",
+    enforcement="mandatory",
     remediation=(
         "Attach a customer managed policy listing the actions the identity needs, or narrower AWS managed "
         "job-function policies; keep administrator access to a break-glass role via an allowlist entry."
     ),
     references=("CKV_AWS_274", "CKV2_AWS_56"),
-    extra={
+    config={
         "allowedPolicies": {
             "type": "array",
             "items": {"type": "string"},
             "default": [],
             "description": "Managed policy names (globs) approved here, e.g. 'PowerUserAccess' in a sandbox.",
-        }
+        },
+        **_ALLOWED_RESOURCES,
     },
     resource_types=tuple(catalog.POLICY_ATTACHMENTS),
 )
@@ -476,7 +462,7 @@ def _managed_validate(args: Any, report_violation: Callable[..., None]) -> None:
 
 # -- EKS cluster admin ---------------------------------------------------------------------------------
 
-EKS_RULE = _rule(
+EKS_RULE = Rule(
     name="aws-eks-no-cluster-admin",
     title="No EKS cluster-admin access",
     description=(
@@ -484,12 +470,15 @@ EKS_RULE = _rule(
         "aws-auth "
         "ConfigMap must not map IAM roles or users to system:masters."
     ),
+    category=CATEGORY,
     severity="high",
+    enforcement="mandatory",
     remediation=(
         "Associate AmazonEKSAdminPolicy/AmazonEKSEditPolicy at namespace scope (or a Kubernetes Role via "
         "kubernetesGroups); never map an IAM identity to system:masters."
     ),
     references=(),
+    config=dict(_ALLOWED_RESOURCES),
     resource_types=(catalog.EKS_ACCESS_POLICY_ASSOCIATION, *catalog.AWS_AUTH_TYPES),
 )
 
@@ -540,12 +529,10 @@ def _eks_validate(args: Any, report_violation: Callable[..., None]) -> None:
             )
 
 
-def policies() -> list[Any]:
-    """The AWS policies of the least-privilege-iam pack."""
-    out = [resource_policy(check.rule, _document_validator(check)) for check in DOCUMENT_RULES]
-    out += [
-        resource_policy(MANAGED_RULE, _managed_validate),
-        resource_policy(EKS_RULE, _eks_validate),
-        resource_policy(CONDITIONAL_RULE, _conditional_validate),
-    ]
-    return out
+POLICIES: tuple[Any, ...] = (
+    *(resource_policy(check.rule, _document_validator(check)) for check in DOCUMENT_RULES),
+    resource_policy(MANAGED_RULE, _managed_validate),
+    resource_policy(EKS_RULE, _eks_validate),
+    resource_policy(CONDITIONAL_RULE, _conditional_validate),
+)
+CATALOGS: dict[str, Any] = {"awsIam": catalog.catalog()}

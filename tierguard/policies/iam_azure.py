@@ -39,32 +39,6 @@ _BROAD_BY_NAME = {name.lower(): name for name in catalog.BROAD_ROLES.values()}
 _ISSUER_SUBJECTS = {url: re.compile(pattern) for url, (_, pattern) in catalog.CI_ISSUERS.items()}
 
 
-def _rule(
-    *,
-    name: str,
-    title: str,
-    description: str,
-    severity: str,
-    remediation: str,
-    references: tuple[str, ...],
-    extra: Mapping[str, Any] | None = None,
-    resource_types: tuple[str, ...] | None,
-) -> Rule:
-    config = {**(extra or {}), **_ALLOWED_RESOURCES}
-    return Rule(
-        name=name,
-        title=title,
-        description=description,
-        category=CATEGORY,
-        severity=severity,
-        enforcement="mandatory",
-        remediation=remediation,
-        references=references,
-        config=config,
-        resource_types=resource_types,
-    )
-
-
 # -- role assignments ----------------------------------------------------------------------------------
 
 
@@ -92,7 +66,7 @@ def _scope_from_dependencies(res: Any, key: str) -> str | None:
     return kinds.pop() if len(kinds) == 1 and None not in kinds else None
 
 
-ROLE_ASSIGNMENT_RULE = _rule(
+ROLE_ASSIGNMENT_RULE = Rule(
     name="azure-no-broad-role-assignments",
     title="No Owner, Contributor or User Access Administrator at subscription, management-group or "
     "resource-group scope",
@@ -102,19 +76,22 @@ ROLE_ASSIGNMENT_RULE = _rule(
         "subscription or resource-group scope. A scope unknown during preview is judged by the resource it "
         "comes from (a resource group's id is resource-group scope)."
     ),
+    category=CATEGORY,
     severity="high",
+    enforcement="mandatory",
     remediation=(
         "Assign a narrower built-in role (e.g. Storage Blob Data Contributor, AKS RBAC Writer) on the "
         "resources concerned, or a custom role; keep Owner to a break-glass group via allowedPrincipals."
     ),
     references=(),
-    extra={
+    config={
         "allowedPrincipals": {
             "type": "array",
             "items": {"type": "string"},
             "default": [],
             "description": "Principal object ids (globs) approved for broad roles, e.g. a break-glass group.",
-        }
+        },
+        **_ALLOWED_RESOURCES,
     },
     resource_types=None,  # a stack policy
 )
@@ -148,20 +125,23 @@ def _role_assignments(args: Any, report_violation: Callable[..., None]) -> None:
 
 # -- custom roles ----------------------------------------------------------------------------------------
 
-CUSTOM_ROLE_RULE = _rule(
+CUSTOM_ROLE_RULE = Rule(
     name="azure-no-wildcard-custom-roles",
     title="No custom roles with `*` actions",
     description=(
         "Azure custom role definitions must not allow `*` or `Microsoft.Authorization/*` actions: such a "
         "role is Owner under another name."
     ),
+    category=CATEGORY,
     severity="high",
+    enforcement="mandatory",
     remediation=(
         "List the resource-provider actions the role needs (e.g. Microsoft.Storage/storageAccounts/read); "
         "use "
         "notActions only to trim a narrow wildcard."
     ),
     references=("CKV_AZURE_39",),
+    config=dict(_ALLOWED_RESOURCES),
     resource_types=catalog.ROLE_DEFINITIONS,
 )
 
@@ -188,7 +168,7 @@ def _custom_roles(args: Any, report_violation: Callable[..., None]) -> None:
 
 # -- federated identity credentials ------------------------------------------------------------------------
 
-FEDERATED_RULE = _rule(
+FEDERATED_RULE = Rule(
     name="azure-federated-credential-pinned-subject",
     title="Federated identity credentials pin their subject",
     description=(
@@ -196,19 +176,22 @@ FEDERATED_RULE = _rule(
         "the "
         "subject must name one repository (`repo:<org>/<repo>:...`, `project_path:<group>/<project>:...`)."
     ),
+    category=CATEGORY,
     severity="high",
+    enforcement="mandatory",
     remediation=(
         "Set subject to the exact claim of the workflow that deploys, e.g. "
         "`repo:my-org/app:environment:prod`."
     ),
     references=(),
-    extra={
+    config={
         "allowedSubjects": {
             "type": "array",
             "items": {"type": "string"},
             "default": [],
             "description": "Subjects (globs) approved although they do not name one repository.",
-        }
+        },
+        **_ALLOWED_RESOURCES,
     },
     resource_types=catalog.FEDERATED_CREDENTIALS,
 )
@@ -266,47 +249,52 @@ def _setting_validator(
     return validate
 
 
-AKS_RULE = _rule(
+AKS_RULE = Rule(
     name="azure-aks-no-local-accounts",
     title="AKS clusters disable local accounts",
     description=(
         "AKS managed clusters must disable local accounts (azure-native disableLocalAccounts, classic "
         "localAccountDisabled; both default to enabled) so that every access goes through Entra ID."
     ),
+    category=CATEGORY,
     severity="medium",
+    enforcement="mandatory",
     remediation=(
         "Set disable_local_accounts=True (azure-native) or local_account_disabled=True (classic) with Entra "
         "ID "
         "integration and Azure RBAC or Kubernetes RBAC bindings for the admins."
     ),
     references=("CKV_AZURE_141",),
+    config=dict(_ALLOWED_RESOURCES),
     resource_types=tuple(catalog.AKS_LOCAL_ACCOUNTS),
 )
 
-PUBLIC_BLOB_RULE = _rule(
+PUBLIC_BLOB_RULE = Rule(
     name="azure-storage-no-public-blob-access",
     title="Storage accounts and containers allow no public blob access",
     description=(
         "Storage accounts must not allow public blob access (azure-native allowBlobPublicAccess, default "
         "false; classic allowNestedItemsToBePublic, default true) and blob containers must be private."
     ),
+    category=CATEGORY,
     severity="high",
+    enforcement="mandatory",
     remediation=(
         "Set allow_blob_public_access=False (azure-native) or allow_nested_items_to_be_public=False "
         "(classic) "
         "and keep containers private; serve public content through a CDN or SAS tokens."
     ),
     references=("CKV_AZURE_190", "CKV_AZURE_59", "Trivy AVD-AZU-0007"),
+    config=dict(_ALLOWED_RESOURCES),
     resource_types=tuple(catalog.PUBLIC_BLOB_ACCESS),
 )
 
 
-def policies() -> list[Any]:
-    """The Azure policies of the least-privilege-iam pack."""
-    return [
-        stack_policy(ROLE_ASSIGNMENT_RULE, _role_assignments),
-        resource_policy(CUSTOM_ROLE_RULE, _custom_roles),
-        resource_policy(FEDERATED_RULE, _federated),
-        resource_policy(AKS_RULE, _setting_validator(AKS_RULE, catalog.AKS_LOCAL_ACCOUNTS)),
-        resource_policy(PUBLIC_BLOB_RULE, _setting_validator(PUBLIC_BLOB_RULE, catalog.PUBLIC_BLOB_ACCESS)),
-    ]
+POLICIES: tuple[Any, ...] = (
+    stack_policy(ROLE_ASSIGNMENT_RULE, _role_assignments),
+    resource_policy(CUSTOM_ROLE_RULE, _custom_roles),
+    resource_policy(FEDERATED_RULE, _federated),
+    resource_policy(AKS_RULE, _setting_validator(AKS_RULE, catalog.AKS_LOCAL_ACCOUNTS)),
+    resource_policy(PUBLIC_BLOB_RULE, _setting_validator(PUBLIC_BLOB_RULE, catalog.PUBLIC_BLOB_ACCESS)),
+)
+CATALOGS: dict[str, Any] = {"azureIam": catalog.catalog()}

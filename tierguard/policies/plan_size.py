@@ -37,7 +37,7 @@ from pulumi_policy import ReportViolation, StackValidationArgs
 
 from tierguard.model import TIERS
 from tierguard.policies import skip
-from tierguard.policies.base import Pack, Rule, stack_policy
+from tierguard.policies.base import Rule, stack_policy
 from tierguard.policies.tier import TIER_CONFIG_SCHEMA, TierResolution, tier_for
 
 CATEGORY = "plan-size"
@@ -172,16 +172,12 @@ STACK_SIZE_LIMIT = Rule(
     config=dict(_CONFIG),
 )
 
-PACK = Pack(
-    name="plan-size",
-    description="Stacks stay small enough to review: a per-tier resource limit with an early warning.",
-    policies=(
-        stack_policy(STACK_SIZE_WARNING, validate_warning),
-        stack_policy(STACK_SIZE_LIMIT, validate_limit),
-    ),
-    catalogs={
-        "stackSizeLimits": dict(DEFAULT_LIMITS),
-        "warnRatio": DEFAULT_WARN_RATIO,
-        "excludedTypes": list(DEFAULT_EXCLUDED_TYPES),
-    },
+POLICIES: tuple[Any, ...] = (
+    stack_policy(STACK_SIZE_WARNING, validate_warning),
+    stack_policy(STACK_SIZE_LIMIT, validate_limit),
 )
+CATALOGS: dict[str, Any] = {
+    "stackSizeLimits": dict(DEFAULT_LIMITS),
+    "warnRatio": DEFAULT_WARN_RATIO,
+    "excludedTypes": list(DEFAULT_EXCLUDED_TYPES),
+}

@@ -435,14 +435,13 @@ def _escalation_paths(args: Any, report_violation: Callable[..., None]) -> None:
         report_violation(f"rules[{index}]: {'; '.join(paths)}.")
 
 
-def policies() -> list[Any]:
-    return [
-        resource_policy(BROAD_BINDING_RULE, _broad_binding),
-        resource_policy(SYSTEM_SUBJECTS_RULE, _system_subjects),
-        resource_policy(DEFAULT_SA_RULE, _default_sa),
-        _role_policy(WILDCARD_RULE, _wildcards),
-        _role_policy(ESCALATION_RULE, _escalation),
-        _role_policy(SECRETS_RULE, _secret_read),
-        _role_policy(EXEC_RULE, _exec),
-        resource_policy(ESCALATION_PATHS_RULE, _escalation_paths),
-    ]
+POLICIES: tuple[Any, ...] = (
+    resource_policy(BROAD_BINDING_RULE, _broad_binding),
+    resource_policy(SYSTEM_SUBJECTS_RULE, _system_subjects),
+    resource_policy(DEFAULT_SA_RULE, _default_sa),
+    _role_policy(WILDCARD_RULE, _wildcards),
+    _role_policy(ESCALATION_RULE, _escalation),
+    _role_policy(SECRETS_RULE, _secret_read),
+    _role_policy(EXEC_RULE, _exec),
+    resource_policy(ESCALATION_PATHS_RULE, _escalation_paths),
+)

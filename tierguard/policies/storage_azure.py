@@ -114,5 +114,4 @@ def _validate(args: Any, report_violation: Callable[..., None]) -> None:
             )
 
 
-def policies() -> list[Any]:
-    return [stack_policy(RULE, _validate)]
+POLICIES: tuple[Any, ...] = (stack_policy(RULE, _validate),)

@@ -29,8 +29,8 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from tierguard.catalog import storage as st
 from tierguard.policies import props as p
-from tierguard.policies import skip, storage_azure
-from tierguard.policies.base import Pack, Rule, resource_policy
+from tierguard.policies import skip
+from tierguard.policies.base import Rule, resource_policy
 from tierguard.policies.tier import stack_name
 
 CATEGORY = "deletion-protection"
@@ -297,16 +297,10 @@ KUBERNETES_RETAIN = Rule(
     config=dict(_SKIP_SCHEMA),
 )
 
-PACK = Pack(
-    name="storage-protection",
-    description="Storage cannot be destroyed by a careless change: deletion guards, `protect`, "
-    "retain policies.",
-    policies=(
-        resource_policy(DELETION_GUARDS, validate_deletion_guards, remediate_deletion_guards),
-        resource_policy(PROTECT_OPTION_PROD, validate_protect_prod),
-        resource_policy(PROTECT_OPTION, validate_protect_other),
-        resource_policy(KUBERNETES_RETAIN, validate_kubernetes_retain, remediate_kubernetes_retain),
-        *storage_azure.policies(),
-    ),
-    catalogs=st.catalog_json(),
+POLICIES: tuple[Any, ...] = (
+    resource_policy(DELETION_GUARDS, validate_deletion_guards, remediate_deletion_guards),
+    resource_policy(PROTECT_OPTION_PROD, validate_protect_prod),
+    resource_policy(PROTECT_OPTION, validate_protect_other),
+    resource_policy(KUBERNETES_RETAIN, validate_kubernetes_retain, remediate_kubernetes_retain),
 )
+CATALOGS: dict[str, Any] = st.catalog_json()

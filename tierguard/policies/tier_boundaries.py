@@ -35,7 +35,7 @@ from tierguard.catalog import placement as pl
 from tierguard.model import TIERS
 from tierguard.policies import props as p
 from tierguard.policies import skip
-from tierguard.policies.base import Pack, Rule, resource_policy, stack_policy
+from tierguard.policies.base import Rule, resource_policy, stack_policy
 from tierguard.policies.tier import HOW_TO_DECLARE, TIER_CONFIG_SCHEMA, TierResolution, tier_for
 
 CATEGORY = "tier-boundary"
@@ -422,16 +422,11 @@ def validate_classified(args: ResourceValidationArgs, report_violation: ReportVi
         )
 
 
-PACK = Pack(
-    name="tier-boundaries",
-    description="Resources live in the stack of their tier (identity, infra, app); no datastore in an "
-    "app stack.",
-    policies=(
-        stack_policy(TIER_DECLARED, validate_tier_declared),
-        resource_policy(NO_DATASTORE_IN_APP_TIER, validate_no_datastore),
-        resource_policy(RESOURCE_IN_ITS_TIER, validate_in_its_tier),
-        resource_policy(RESOURCE_IN_TOLERATED_TIER, validate_tolerated),
-        resource_policy(RESOURCE_TIER_CLASSIFIED, validate_classified),
-    ),
-    catalogs={**ds.catalog_json(), **pl.catalog_json()},
+POLICIES: tuple[Any, ...] = (
+    stack_policy(TIER_DECLARED, validate_tier_declared),
+    resource_policy(NO_DATASTORE_IN_APP_TIER, validate_no_datastore),
+    resource_policy(RESOURCE_IN_ITS_TIER, validate_in_its_tier),
+    resource_policy(RESOURCE_IN_TOLERATED_TIER, validate_tolerated),
+    resource_policy(RESOURCE_TIER_CLASSIFIED, validate_classified),
 )
+CATALOGS: dict[str, Any] = {**ds.catalog_json(), **pl.catalog_json()}

@@ -1,4 +1,6 @@
-"""The least-privilege-iam pack: GCP IAM policies (here) and Kubernetes RBAC policies (``rbac.py``).
+"""GCP IAM grants: the least-privilege-iam policies over every GCP IAM type (the pack's other
+subjects: GCP resource settings in ``iam_gcp_settings.py``, RBAC in ``rbac.py``, AWS in ``iam_aws.py``,
+Azure in ``iam_azure.py``; the registry, :mod:`tierguard.packs`, lists them).
 
 Every GCP IAM type goes through :func:`~tierguard.policies.iam_reader.read_grants`, so each rule
 below is one small function over :class:`~tierguard.policies.iam_reader.Grant` records.
@@ -32,7 +34,7 @@ from typing import Any
 from tierguard.catalog import iam as catalog
 from tierguard.globs import matches_any
 from tierguard.policies import skip
-from tierguard.policies.base import Pack, Rule, resource_policy, stack_policy
+from tierguard.policies.base import Rule, resource_policy, stack_policy
 from tierguard.policies.iam_reader import Grant, iam_kind, read_grants, scope_of, settings
 from tierguard.policies.props import UNKNOWN, get, is_unknown
 from tierguard.policies.skip import skipped
@@ -201,7 +203,7 @@ def _describe(hit: Hit) -> str:
     return f"{grant.role} granted to {member} on {where}{source}{conditional}: {hit.reason}."
 
 
-def _public_allowed(args: Any, role: Any, allowed: Any) -> bool:
+def public_allowed(args: Any, role: Any, allowed: Any) -> bool:
     """A deliberate public endpoint from the ``allowedPublic`` list."""
     for entry in allowed or ():
         if not isinstance(entry, Mapping):
@@ -219,7 +221,7 @@ def _hit_allowed(args: Any, hit: Hit, cfg: Mapping[str, Any]) -> bool:
         return True
     if hit.member is not None and matches_any(hit.member, cfg.get("allowedMembers")):
         return True
-    return _public_allowed(args, hit.grant.role, cfg.get("allowedPublic"))
+    return public_allowed(args, hit.grant.role, cfg.get("allowedPublic"))
 
 
 @dataclass(frozen=True)
@@ -479,131 +481,7 @@ def _conditional_validate(args: Any, report_violation: Callable[..., None]) -> N
                     report_violation(f"[{check.rule.name}] {_describe(hit)}")
 
 
-# -- resource rules: datasets, ACLs, buckets, keys, workload identity providers --------------------
-
-
-def _public_entity(entity: Any) -> bool:
-    return isinstance(entity, str) and entity in catalog.PUBLIC_MEMBERS
-
-
-BIGQUERY_PUBLIC_RULE = Rule(
-    name="gcp-bigquery-dataset-not-public",
-    title="BigQuery datasets are not public",
-    description="BigQuery dataset accesses must not grant allUsers or allAuthenticatedUsers.",
-    category=CATEGORY,
-    severity="critical",
-    enforcement="mandatory",
-    remediation="Remove the access entry with specialGroup allAuthenticatedUsers / iamMember allUsers; "
-    "grant the users or groups that need the data, or share an authorized view.",
-    references=("CIS GCP 7.1", "CKV_GCP_15"),
-    resource_types=(catalog.BIGQUERY_DATASET, catalog.BIGQUERY_DATASET_ACCESS),
-    config={**PUBLIC_ALLOWLIST_CONFIG, "allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
-)
-
-
-def _bigquery_public(args: Any, report_violation: Callable[..., None]) -> None:
-    if args.resource_type == catalog.BIGQUERY_DATASET:
-        accesses = get(args.props, "accesses", [], plain=True)
-        entries = accesses if isinstance(accesses, list) else []
-    elif args.resource_type == catalog.BIGQUERY_DATASET_ACCESS:
-        entries = [{k: get(args.props, k, plain=True) for k in ("role", "specialGroup", "iamMember")}]
-    else:
-        return
-    cfg = settings(args, BIGQUERY_PUBLIC_RULE.defaults())
-    if skipped(args, cfg.get("allowedResources")):
-        return
-    for entry in entries:
-        if not isinstance(entry, Mapping):
-            continue
-        for key in ("specialGroup", "iamMember"):
-            who = entry.get(key)
-            if _public_entity(who) and not _public_allowed(args, entry.get("role"), cfg.get("allowedPublic")):
-                role = entry.get("role")
-                shown = role if isinstance(role, str) else "a role"
-                report_violation(f"{key} {who} is given {shown} on the dataset.")
-
-
-STORAGE_ACL_RULE = Rule(
-    name="gcp-storage-acl-not-public",
-    title="Storage ACLs are not public",
-    description="Bucket and object ACLs must not grant allUsers or allAuthenticatedUsers, nor use a public "
-    "canned ACL (publicRead, publicReadWrite, authenticatedRead).",
-    category=CATEGORY,
-    severity="critical",
-    enforcement="mandatory",
-    remediation="Use uniform bucket-level access with IAM grants to named members instead of ACLs; for a "
-    "deliberate public website bucket add an allowedPublic entry.",
-    references=("CIS GCP 5.1", "CKV_GCP_28", "CKV_GCP_29"),
-    resource_types=tuple(catalog.STORAGE_ACL_TYPES),
-    config={**PUBLIC_ALLOWLIST_CONFIG, "allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
-)
-
-
-def _storage_acl(args: Any, report_violation: Callable[..., None]) -> None:
-    keys = catalog.STORAGE_ACL_TYPES.get(args.resource_type)
-    if keys is None:
-        return
-    cfg = settings(args, STORAGE_ACL_RULE.defaults())
-    if skipped(args, cfg.get("allowedResources")):
-        return
-    allowed = cfg.get("allowedPublic")
-    for key in keys:
-        value = get(args.props, key, plain=True)
-        if key == "roleEntities" and isinstance(value, list):
-            for item in value:
-                if isinstance(item, str) and ":" in item:
-                    role, _, entity = item.partition(":")
-                    if _public_entity(entity) and not _public_allowed(args, role, allowed):
-                        report_violation(f"roleEntities gives {role} to {entity}.")
-        elif key == "entity" and _public_entity(value):
-            role = get(args.props, "role")
-            if not _public_allowed(args, role, allowed):
-                report_violation(f"entity {value} is given {role if isinstance(role, str) else 'a role'}.")
-        elif (
-            key in ("predefinedAcl", "defaultAcl")
-            and value in catalog.PUBLIC_CANNED_ACLS
-            and not _public_allowed(args, value, allowed)
-        ):
-            report_violation(f"{key} {value} opens the bucket or object to the public.")
-
-
-BUCKET_ACCESS_RULE = Rule(
-    name="gcp-storage-bucket-uniform-access",
-    title="Buckets use uniform access and enforce public access prevention",
-    description="Storage buckets must set uniformBucketLevelAccess true and publicAccessPrevention "
-    "'enforced' (unset means 'inherited', which does not prevent public access on its own).",
-    category=CATEGORY,
-    severity="high",
-    enforcement="mandatory",
-    remediation="Set uniform_bucket_level_access=True and public_access_prevention='enforced' on the bucket.",
-    references=("CIS GCP 5.2", "CKV_GCP_29", "CKV_GCP_114"),
-    resource_types=(catalog.STORAGE_BUCKET,),
-    config={
-        "requirePublicAccessPrevention": {
-            "type": "boolean",
-            "default": True,
-            "description": "Require publicAccessPrevention 'enforced' (turn off when an organization policy "
-            "enforces it for every bucket).",
-        },
-        "allowedResources": ALLOWLIST_CONFIG["allowedResources"],
-    },
-)
-
-
-def _bucket_access(args: Any, report_violation: Callable[..., None]) -> None:
-    if args.resource_type != catalog.STORAGE_BUCKET:
-        return
-    cfg = settings(args, BUCKET_ACCESS_RULE.defaults())
-    if skipped(args, cfg.get("allowedResources")):
-        return
-    uniform = get(args.props, "uniformBucketLevelAccess", False)
-    if uniform is not UNKNOWN and uniform is not True:
-        report_violation("uniformBucketLevelAccess is not true: object ACLs can still grant access.")
-    if cfg.get("requirePublicAccessPrevention", True):
-        prevention = get(args.props, "publicAccessPrevention", "inherited")
-        if prevention is not UNKNOWN and prevention != "enforced":
-            report_violation(f"publicAccessPrevention is {prevention!r}, not 'enforced'.")
-
+# -- authoritative IAM types ------------------------------------------------------------------------
 
 AUTHORITATIVE_RULE = Rule(
     name="gcp-authoritative-iam-advisory",
@@ -637,90 +515,14 @@ def _authoritative(args: Any, report_violation: Callable[..., None]) -> None:
         report_violation(f"this IAM binding removes every other member of {shown} on the {scope}.")
 
 
-SA_KEY_RULE = Rule(
-    name="gcp-service-account-key-advisory",
-    title="Service account keys are long-lived credentials",
-    description="A service account key is a long-lived credential that can leak; workload identity "
-    "federation or an attached service account needs none.",
-    category=CATEGORY,
-    severity="medium",
-    enforcement="advisory",
-    remediation="Use Workload Identity Federation (CI), GKE workload identity or an attached service "
-    "account instead of gcp.serviceaccount.Key; if a key is unavoidable, rotate it (keepers, validity).",
-    references=("CIS GCP 1.4",),
-    resource_types=(catalog.SERVICE_ACCOUNT_KEY,),
-    config={"allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
-)
-
-
-def _sa_key(args: Any, report_violation: Callable[..., None]) -> None:
-    if args.resource_type != catalog.SERVICE_ACCOUNT_KEY:
-        return
-    cfg = settings(args, SA_KEY_RULE.defaults())
-    if not skipped(args, cfg.get("allowedResources")):
-        report_violation("a user-managed service account key is created.")
-
-
-WIP_RULE = Rule(
-    name="gcp-workload-identity-provider-condition",
-    title="Workload identity pool providers carry an attributeCondition",
-    description="A workload identity pool provider must set attributeCondition, or every identity of "
-    "the issuer (e.g. any GitHub repository) can exchange tokens.",
-    category=CATEGORY,
-    severity="high",
-    enforcement="mandatory",
-    remediation="Set attribute_condition, e.g. \"assertion.repository == 'my-org/my-repo'\" for GitHub "
-    "Actions, pinned to the repositories (and branches) that may deploy.",
-    references=("CKV_GCP_118",),
-    resource_types=(catalog.WORKLOAD_IDENTITY_POOL_PROVIDER,),
-    config={"allowedResources": ALLOWLIST_CONFIG["allowedResources"]},
-)
-
-
-def _wip_condition(args: Any, report_violation: Callable[..., None]) -> None:
-    if args.resource_type != catalog.WORKLOAD_IDENTITY_POOL_PROVIDER:
-        return
-    cfg = settings(args, WIP_RULE.defaults())
-    if skipped(args, cfg.get("allowedResources")):
-        return
-    condition = get(args.props, "attributeCondition")
-    if condition is UNKNOWN:
-        return
-    if not isinstance(condition, str) or condition.strip() in catalog.TRIVIAL_CONDITIONS:
-        report_violation("attributeCondition is missing or restricts nothing.")
-
-
-def _gcp_policies() -> list[Any]:
-    policies = [
+POLICIES: tuple[Any, ...] = (
+    *(
         stack_policy(check.rule, _grant_stack_validator(check))
         if check.infer_service_accounts
         else resource_policy(check.rule, _grant_validator(check))
         for check in GRANT_RULES
-    ]
-    policies += [
-        resource_policy(CONDITIONAL_RULE, _conditional_validate),
-        resource_policy(BIGQUERY_PUBLIC_RULE, _bigquery_public),
-        resource_policy(STORAGE_ACL_RULE, _storage_acl),
-        resource_policy(BUCKET_ACCESS_RULE, _bucket_access),
-        resource_policy(AUTHORITATIVE_RULE, _authoritative),
-        resource_policy(SA_KEY_RULE, _sa_key),
-        resource_policy(WIP_RULE, _wip_condition),
-    ]
-    return policies
-
-
-def _pack() -> Pack:
-    from tierguard.catalog import aws_iam, azure_iam
-    from tierguard.policies import iam_aws, iam_azure, rbac
-
-    return Pack(
-        name="least-privilege-iam",
-        description="Least privilege for GCP IAM (every IAM type, ACLs, datasets, buckets, keys, workload "
-        "identity), AWS IAM (policy documents, managed policies, trust policies, EKS access), Azure "
-        "(role assignments, custom roles, federated credentials, AKS, storage) and Kubernetes RBAC.",
-        policies=tuple(_gcp_policies() + rbac.policies() + iam_aws.policies() + iam_azure.policies()),
-        catalogs={"iam": catalog.catalog(), "awsIam": aws_iam.catalog(), "azureIam": azure_iam.catalog()},
-    )
-
-
-PACK = _pack()
+    ),
+    resource_policy(CONDITIONAL_RULE, _conditional_validate),
+    resource_policy(AUTHORITATIVE_RULE, _authoritative),
+)
+CATALOGS: dict[str, Any] = {"iam": catalog.catalog()}
