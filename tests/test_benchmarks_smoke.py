@@ -117,7 +117,11 @@ def test_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     paths = size["policy_paths"]
     assert paths["parity"] is True, paths["parity_detail"]  # both paths did the same work
     assert paths["resources"] == SIZE + 2  # and the default providers
-    assert len(report["targets"]) == 7
+    assert len(report["targets"]) == 8
+    # the capture floor: the same program under the bare SDK mocks, beside tierguard's capture of it
+    floor = report["capture_floor"]
+    assert floor["resources"] == SIZE and floor["sdk_s"] > 0 and floor["capture_s"] > 0, floor
+    assert "Capture floor (program-53" in proc.stdout
     # loading a user's pack was measured (a number, whatever it is)
     assert report["user_pack_load"]["seconds"] is not None, report["user_pack_load"]
     assert report["user_pack_load"]["policies"] == 3

@@ -218,17 +218,26 @@ def build_recorder(request: dict[str, Any], channel: Channel) -> tuple[Any, Any]
     request_project, request_stack = request["project"], request["stack"]
     invokes: dict[str, Any] = request.get("invokes", {})
 
-    def location(pos: Any) -> dict[str, Any] | None:
-        if pos is None or not pos.uri:
-            return None
-        path = os.path.abspath(unquote(urlparse(pos.uri).path))
+    shown_files: dict[str, str | None] = {}  # a few files hold every resource: resolve each once
+
+    def shown_file(uri: str) -> str | None:
+        path = os.path.abspath(unquote(urlparse(uri).path))
         resolved = Path(path).resolve()
         installed = bool({"site-packages", "dist-packages"} & set(resolved.parts)) or any(
             path.startswith(prefix + os.sep) for prefix in (sys.prefix, sys.base_prefix)
         )
         if path == RUNNER_FILE or (installed and project_dir not in resolved.parents):
             return None  # the SDK, the standard library or an installed library: not the user's code
-        shown = Path(os.path.relpath(resolved, project_dir)).as_posix()
+        return Path(os.path.relpath(resolved, project_dir)).as_posix()
+
+    def location(pos: Any) -> dict[str, Any] | None:
+        if pos is None or not pos.uri:
+            return None
+        if pos.uri not in shown_files:
+            shown_files[pos.uri] = shown_file(pos.uri)
+        shown = shown_files[pos.uri]
+        if shown is None:
+            return None
         out: dict[str, Any] = {"file": shown}
         if pos.line:
             out["line"] = pos.line
