@@ -134,6 +134,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    from tierguard.cli import exit_now
-
-    exit_now(main(sys.argv[1:]))  # as the console script exits
+    code = main(sys.argv[1:])
+    try:
+        from tierguard.cli import exit_now
+    except ImportError:  # a tierguard from before exit_now (the capture cache rows run c6ce312)
+        sys.exit(code)
+    exit_now(code)  # as the console script exits
