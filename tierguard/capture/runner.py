@@ -466,15 +466,6 @@ def patch_stack_reference(mocks: Any) -> None:
     pulumi.StackReference.require_output = make(True)
 
 
-def sdk_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("pulumi")
-    except Exception:
-        return ""
-
-
 # Files the program opens while it runs (an audit hook cannot be removed, so it records only then).
 _OPENED: list[str] = []
 _RECORDING = threading.Event()
@@ -692,7 +683,6 @@ def capture(
             "resources": ordered(monitor.records),
             "outputs": to_wire(MessageToDict(struct)),
             "python": sys.executable,
-            "pulumi_version": sdk_version(),
             "used": used_outside(project_dir),
         }
     }

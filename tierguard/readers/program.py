@@ -71,7 +71,6 @@ class Run:
     resources: list[Resource]
     outputs: dict[str, Any]
     python: str
-    pulumi_version: str
     seconds: float
     config: dict[str, str] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
@@ -541,7 +540,6 @@ def _run_from(
         resources=[_resource(rec) for rec in result["resources"]],
         outputs=result.get("outputs", {}),
         python=result.get("python", ""),
-        pulumi_version=result.get("pulumi_version", ""),
         seconds=seconds,
         config=config,
         secret_keys=secret_keys,
