@@ -226,38 +226,29 @@ class _PolicyRun:
         """``report_violation``: the message is the description, a newline, and the detail."""
         if message and not isinstance(message, str):
             raise TypeError("Expected message to be a string")
-        target = self.res if self.res is not None else self.by_urn.get(urn or "")
-        self.result.findings.append(
-            Finding(
-                policy=self.policy.name,
-                pack=self.pack.name,
-                category=self.rule.category,
-                severity=self.rule.severity,
-                enforcement_level=self.level,
-                message=self.policy.description + (f"\n{message}" if message else ""),
-                urn=target.urn if target else self.stack.root_urn,
-                type=target.type if target else "",
-                location=(target.location if target and target.location else self.fallback),
-                stack=self.stack.label,
-            )
-        )
+        self.result.findings.append(self._finding(message, urn, missing_urn=self.stack.root_urn))
 
-    def exempted(self, message: str, urn: str | None, exemption: Exemption, detail: str | None) -> None:
-        """The rule layer's hook for a finding an exemption covers (see ``honouring_exemptions``):
-        kept apart from the findings, with the advisory message the CLI would show."""
+    def _finding(self, detail: str | None, urn: str | None, missing_urn: str) -> Finding:
+        """This policy's finding on the resource in hand, or on the one ``urn`` names (a stack
+        policy); ``missing_urn`` when neither is known."""
         target = self.res if self.res is not None else self.by_urn.get(urn or "")
-        finding = Finding(
+        return Finding(
             policy=self.policy.name,
             pack=self.pack.name,
             category=self.rule.category,
             severity=self.rule.severity,
             enforcement_level=self.level,
             message=self.policy.description + (f"\n{detail}" if detail else ""),
-            urn=target.urn if target else (urn or ""),
+            urn=target.urn if target else missing_urn,
             type=target.type if target else "",
             location=(target.location if target and target.location else self.fallback),
             stack=self.stack.label,
         )
+
+    def exempted(self, message: str, urn: str | None, exemption: Exemption, detail: str | None) -> None:
+        """The rule layer's hook for a finding an exemption covers (see ``honouring_exemptions``):
+        kept apart from the findings, with the advisory message the CLI would show."""
+        finding = self._finding(detail, urn, missing_urn=urn or "")
         self.result.exempted.append(
             Exempted(finding, exemption, self.policy.description + (f"\n{message}" if message else ""))
         )

@@ -54,6 +54,14 @@ def _json_error(exc: json.JSONDecodeError, text: str, what: str = "") -> str:
     return f"{prefix}invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
 
 
+def _is_event_line(line: str) -> bool:
+    """Whether one line is an engine event on its own: the mark of an event log."""
+    try:
+        return is_event(json.loads(line))
+    except json.JSONDecodeError:
+        return False
+
+
 def parse(text: str, source: str) -> tuple[str, Any]:
     """(kind, parsed) with kind one of "preview", "export", "events"."""
     stripped = text.strip()
@@ -65,23 +73,15 @@ def parse(text: str, source: str) -> tuple[str, Any]:
     newline = stripped.find("\n")  # (not split: that would copy the whole document once more)
     first_line = (stripped if newline < 0 else stripped[:newline]).strip()
     # Engine-event lines are compact single-line objects; a pretty-printed document's first line is "{".
-    if first_line.startswith("{") and first_line.endswith("}") and "\n" in stripped:
-        try:
-            head = json.loads(first_line)
-        except json.JSONDecodeError:
-            head = None
-        if is_event(head):
-            return "events", parse_lines(text, source)
+    event_shaped = first_line.startswith("{") and first_line.endswith("}") and "\n" in stripped
+    if event_shaped and _is_event_line(first_line):
+        return "events", parse_lines(text, source)
     try:
         doc = json.loads(stripped)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and first_line.startswith("{"):
             # Several JSON values one after another: only an event stream looks like that.
-            try:
-                head = json.loads(first_line)
-            except json.JSONDecodeError:
-                head = None
-            if is_event(head):
+            if _is_event_line(first_line):
                 return "events", parse_lines(text, source)
             raise InputError(
                 source, f"several JSON documents one after another (line {exc.lineno}), not engine events"
