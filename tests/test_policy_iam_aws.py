@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from policy_cases.iam_aws import CONDITIONAL, EKS, MANAGED, OIDC, PASSROLE, PUBLIC, WILDCARD
 
 from tierguard import wire
 from tierguard.testing import UNKNOWN, findings, resource, run, stack
@@ -31,14 +32,6 @@ CONFIGMAP = "kubernetes:core/v1:ConfigMap"
 ACCOUNT = "123456789012"
 GITHUB_OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
 GITLAB_OIDC = f"arn:aws:iam::{ACCOUNT}:oidc-provider/gitlab.com"
-
-WILDCARD = "aws-iam-no-wildcard-actions"
-PASSROLE = "aws-iam-no-passrole-on-all"
-PUBLIC = "aws-no-public-principal"
-OIDC = "aws-iam-oidc-trust-pinned-subject"
-MANAGED = "aws-iam-no-broad-managed-policies"
-EKS = "aws-eks-no-cluster-admin"
-CONDITIONAL = "aws-iam-conditional-broad-statement"
 
 
 def doc(*statements: dict[str, Any]) -> dict[str, Any]:
