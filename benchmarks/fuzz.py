@@ -171,7 +171,7 @@ class Outcome:
 
 
 def _reader(fn: Any, text: str) -> str:
-    from tierguard.model import InputError
+    from tierguard.model.records import InputError
 
     try:
         fn(text, "fuzz.json")

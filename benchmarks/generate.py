@@ -13,7 +13,7 @@ whose size is not a multiple of ten end with extra project IAM members.
 * :func:`specs` describes the same resources as data, from which :func:`preview_document` builds a
   ``pulumi preview --json`` document shaped like the genuine CLI files (steps with ``op``, ``urn``,
   ``newState``/``oldState`` with ``type``, ``inputs`` and ``__defaults``, ``sourcePosition``) for the
-  plan guard, and :func:`to_stack` builds the :class:`~tierguard.model.Stack` that the in-process
+  plan guard, and :func:`to_stack` builds the :class:`~tierguard.model.records.Stack` that the in-process
   and gRPC policy paths evaluate.
 
 Both shapes come from the same unit so that the sizes and type mix match; the program is the
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tierguard import wire
-from tierguard.model import Location, Resource, Stack
+from tierguard.model import wire
+from tierguard.model.records import Location, Resource, Stack
 
 UNIT = 10
 STACK_NAME = "bench"

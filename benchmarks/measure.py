@@ -6,7 +6,7 @@
 * :func:`measure_cli` runs ``tierguard <command>`` through :mod:`benchmarks.driver` to split the
   time into start-up, reading/capture, evaluation and reporting.
 * :func:`measure_policy_paths` evaluates all packs over the same resources in-process
-  (:class:`tierguard.evaluate.Evaluator`) and as the Pulumi CLI serves them (each pack launched
+  (:class:`tierguard.evaluate.evaluator.Evaluator`) and as the Pulumi CLI serves them (each pack launched
   from ``policypacks/<pack>`` and driven over the analyzer gRPC protocol), and checks that both
   found the same thing, so the ratio compares equal work.
 """
@@ -272,7 +272,7 @@ def _us(seconds: float | None) -> float | None:
 
 def pack_options() -> list[str]:
     """``--pack`` options selecting the packs that exist yet (none: every pack, the default)."""
-    from tierguard.packs import PACK_MODULES
+    from tierguard.policies.packs import PACK_MODULES
 
     names = available_packs()
     if len(names) == len(PACK_MODULES) or not names:
@@ -282,7 +282,7 @@ def pack_options() -> list[str]:
 
 def available_packs() -> list[str]:
     """Packs that are both registered and importable and have a pack directory to serve them."""
-    from tierguard.packs import PACK_MODULES, load_pack
+    from tierguard.policies.packs import PACK_MODULES, load_pack
 
     names = []
     for name in PACK_MODULES:
@@ -305,11 +305,11 @@ def measure_policy_paths(
     ``Analyze``, ``AnalyzeStack``, per pack, each pack a separate process as the CLI runs them);
     starting the pack processes is reported separately (``grpc_launch_s``).
     """
-    from tierguard.analyzer_host import analyze_over_grpc, comparable, launch_pack
-    from tierguard.evaluate import Evaluator
-    from tierguard.model import Finding
-    from tierguard.packconfig import PackConfig
-    from tierguard.packs import load_pack
+    from tierguard.crossguard.analyzer_host import analyze_over_grpc, comparable, launch_pack
+    from tierguard.crossguard.packconfig import PackConfig
+    from tierguard.evaluate.evaluator import Evaluator
+    from tierguard.model.records import Finding
+    from tierguard.policies.packs import load_pack
 
     names = list(packs) if packs is not None else available_packs()
     resources = sum(1 for r in stack.resources if not r.is_stack)
@@ -375,8 +375,8 @@ USER_PACK = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "packs"
 
 _LOAD_PACK = """
 import json, sys, time
-import tierguard.evaluate  # what every check imports anyway (pulumi, pulumi_policy)
-from tierguard.userpack import load_policy_pack
+import tierguard.evaluate.evaluator  # what every check imports anyway (pulumi, pulumi_policy)
+from tierguard.evaluate.userpack import load_policy_pack
 started = time.perf_counter()
 pack = load_policy_pack(sys.argv[1])
 print(json.dumps({"seconds": time.perf_counter() - started, "policies": len(pack.policies)}))

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tierguard import wire
-from tierguard.analyzer_host import analyze_over_grpc, comparable, launch_pack
-from tierguard.evaluate import Evaluator
-from tierguard.model import Finding
-from tierguard.packconfig import PackConfig
+from tierguard.crossguard.analyzer_host import analyze_over_grpc, comparable, launch_pack
+from tierguard.crossguard.packconfig import PackConfig
+from tierguard.evaluate.evaluator import Evaluator
+from tierguard.model import wire
+from tierguard.model.records import Finding
 from tierguard.testing import UNKNOWN, resource, stack, urn
 
 PACK_DIR = Path(__file__).parent / "fixtures" / "packs" / "parity"
@@ -214,7 +214,7 @@ PACK_NAMES = ["tier-boundaries", "storage-protection", "plan-size", "least-privi
 @pytest.mark.parametrize("pack_name", PACK_NAMES)
 @pytest.mark.parametrize("config_name", ["defaults", "remediate-all"])
 def test_tierguard_packs_over_grpc_match_in_process(pack_name: str, config_name: str) -> None:
-    from tierguard.packs import load_pack
+    from tierguard.policies.packs import load_pack
 
     pack = load_pack(pack_name)
     entries = {"all": "remediate"} if config_name == "remediate-all" else {}

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tierguard import wire
-from tierguard.model import InputError, Resource, Stack
+from tierguard.model import wire
+from tierguard.model.records import InputError, Resource, Stack
 from tierguard.readers.program import read_program, run_info, run_program_outputs
 
 PROGRAMS = Path(__file__).parent / "fixtures" / "programs"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tierguard import wire
 from tierguard.cli import main
-from tierguard.model import InputError
-from tierguard.packs import PACK_MODULES
+from tierguard.model import wire
+from tierguard.model.records import InputError
+from tierguard.policies.packs import PACK_MODULES
 from tierguard.readers.program import read_program, run_info
 
 PROGRAMS = Path(__file__).parent / "fixtures" / "programs"

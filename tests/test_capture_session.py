@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tierguard.model import InputError, Stack
+from tierguard.model.records import InputError, Stack
 from tierguard.readers import load_stacks, program
 from tierguard.readers.program import read_program, run_info
 

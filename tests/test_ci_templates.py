@@ -21,8 +21,8 @@ import jsonschema
 import pytest
 import yaml
 
-from tierguard.model import TIERS
-from tierguard.packs import PACK_MODULES
+from tierguard.model.records import TIERS
+from tierguard.policies.packs import PACK_MODULES
 
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / "ci" / "github" / "tierguard.yml"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tierguard import policyconfig_export as gen
 from tierguard.cli import main
-from tierguard.model import TIERS
-from tierguard.packconfig import PackConfig
-from tierguard.packs import PACK_MODULES, load_pack
+from tierguard.crossguard import policyconfig_export as gen
+from tierguard.crossguard.packconfig import PackConfig
+from tierguard.model.records import TIERS
 from tierguard.policies.base import Rule, rule_of
+from tierguard.policies.packs import PACK_MODULES, load_pack
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = ROOT / "ci" / "policy-groups"
@@ -22,7 +22,7 @@ COMBINATIONS = [(tier, pack) for tier in TIERS for pack in PACK_MODULES]
 
 
 def test_committed_policy_groups_match_the_generator() -> None:
-    assert gen.drift(GROUPS) == [], "run: python -m tierguard.policyconfig_export"
+    assert gen.drift(GROUPS) == [], "run: python -m tierguard.crossguard.policyconfig_export"
     assert sorted(p.relative_to(GROUPS).as_posix() for p in GROUPS.glob("*/*.json")) == sorted(
         f"{tier}/{pack}.json" for tier, pack in COMBINATIONS
     )
@@ -112,7 +112,8 @@ def test_bad_usage_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) 
 
 
 def test_module_check_mode_reports_drift(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "tierguard.policyconfig_export", "--output-dir", str(tmp_path)]
+    module = "tierguard.crossguard.policyconfig_export"
+    command = [sys.executable, "-m", module, "--output-dir", str(tmp_path)]
     assert subprocess.run([*command, "--check"], capture_output=True).returncode == 1
     assert subprocess.run(command, capture_output=True).returncode == 0
     assert subprocess.run([*command, "--check"], capture_output=True).returncode == 0

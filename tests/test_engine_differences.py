@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tierguard.analyzer_host import analyze_over_grpc, launch_pack
-from tierguard.evaluate import Evaluator
-from tierguard.packconfig import PackConfig
-from tierguard.packs import load_pack
+from tierguard.crossguard.analyzer_host import analyze_over_grpc, launch_pack
+from tierguard.crossguard.packconfig import PackConfig
+from tierguard.evaluate.evaluator import Evaluator
+from tierguard.policies.packs import load_pack
 from tierguard.testing import resource, stack
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tierguard.cli import main
-from tierguard.packs import all_packs
+from tierguard.policies.packs import all_packs
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "violations"

@@ -10,12 +10,12 @@ from pathlib import Path
 import grpc
 import pytest
 
-from tierguard import exemptions as exm
-from tierguard.analyzer_host import analyze_over_grpc, comparable, launch_pack
-from tierguard.evaluate import Evaluator
-from tierguard.model import Finding, InputError
-from tierguard.packconfig import PackConfig
-from tierguard.packs import load_pack
+from tierguard.crossguard.analyzer_host import analyze_over_grpc, comparable, launch_pack
+from tierguard.crossguard.packconfig import PackConfig
+from tierguard.evaluate.evaluator import Evaluator
+from tierguard.model.records import Finding, InputError
+from tierguard.policies import exemptions as exm
+from tierguard.policies.packs import load_pack
 from tierguard.report import FORMATS, render
 from tierguard.testing import resource, stack, urn
 

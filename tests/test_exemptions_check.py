@@ -15,7 +15,7 @@ import yaml
 from program_lines import declaration_lines
 
 from tierguard.cli import main
-from tierguard.exemptions import CLOCK_ENV
+from tierguard.policies.exemptions import CLOCK_ENV
 from tierguard.report import FORMATS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "programs" / "exempt-bucket"

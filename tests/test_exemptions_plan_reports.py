@@ -11,10 +11,10 @@ import pytest
 from pulumi_json import REPLACE
 
 from tierguard.cli import main
-from tierguard.evaluate import Evaluator
-from tierguard.exemptions import CLOCK_ENV, STACK_KEY
-from tierguard.packconfig import PackConfig
-from tierguard.packs import load_pack
+from tierguard.crossguard.packconfig import PackConfig
+from tierguard.evaluate.evaluator import Evaluator
+from tierguard.policies.exemptions import CLOCK_ENV, STACK_KEY
+from tierguard.policies.packs import load_pack
 from tierguard.report import render
 from tierguard.testing import resource, stack
 

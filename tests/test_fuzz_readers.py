@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 
 from benchmarks.fuzz import FIXTURE_FILES, dump, duplicated_steps, load_fixture, mutated, run_case
 from tierguard.cli import main
-from tierguard.model import InputError
+from tierguard.model.records import InputError
 from tierguard.readers import schema
 from tierguard.readers.detect import read_plan_text, read_stack_text
 

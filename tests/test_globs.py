@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from tierguard import globs
 from tierguard.catalog.datastores import DATASTORE_PATTERNS
-from tierguard.exemptions import Exemption
+from tierguard.model import globs
 from tierguard.plan.kinds import is_storage
+from tierguard.policies.exemptions import Exemption
 from tierguard.policies.skip import skipped as resource_allowed
 
 BINDING = "gcp:storage/bucketIAMBinding:BucketIAMBinding"

@@ -12,7 +12,7 @@ import pytest
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from tierguard import wire
+from tierguard.model import wire
 from tierguard.policies.iam_reader import Grant, iam_kind, read_grants, scope_of
 from tierguard.policies.props import UNKNOWN, to_plain
 from tierguard.testing import UNKNOWN as UNKNOWN_WIRE

@@ -1,17 +1,22 @@
-"""The import contract: data flows one way, inputs -> model -> policies -> findings -> reporters.
+"""The import contract: data flows one way through the stages, one subpackage each.
 
 Read from the source with :mod:`ast` (every import, the ones inside functions and under
 ``TYPE_CHECKING`` included), so a forbidden import fails here before anyone runs the code path.
-Each layer lists what it MAY import from tierguard; anything else is a violation.
+Each layer lists what it MAY import from tierguard; anything else is a violation. The package root
+holds only these subpackages (and ``__init__``/``__main__``), and the README's architecture section
+names the same ones.
 
-    model layer   tierguard.model, .model_steps (Step, fold_steps, op sets), .urn, .wire, .globs
-    capture       <- model                (capture.runner: nothing of tierguard at all)
-    readers       <- model, capture, files
+    model         <- nothing else          (records, steps, URNs, wire form, globs, input files)
+    capture       <- model                 (capture.runner: nothing of tierguard at all)
+    readers       <- model, capture
     catalog       <- model
-    policies      <- model, catalog, exemptions, stackcontext, files
-    plan          <- model, catalog, exemptions, files, policies.tier (the one tier resolution)
+    policies      <- model, catalog        (rules, exemptions, stack context, the pack registry)
+    plan          <- model, catalog, policies.tier, policies.exemptions
+    crossguard    <- model, catalog, policies
+    evaluate      <- model, catalog, policies, crossguard
     report        <- model, policies.tier, plan.summary (rules come with each Result)
-    commands/cli  only the cli, the commands, ``python -m tierguard`` and pre-commit import them
+    integrations  <- everything but the cli (pre-commit hands its files to the cli's main)
+    cli           only the cli, ``python -m tierguard`` and the pre-commit hook import it
 """
 
 from __future__ import annotations
@@ -24,7 +29,12 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tierguard"
 
-MODEL = ("tierguard.model", "tierguard.model_steps", "tierguard.urn", "tierguard.wire", "tierguard.globs")
+MODEL = ("tierguard.model",)
+POLICIES = ("tierguard.policies", "tierguard.catalog", *MODEL)
+STAGES = (
+    "capture", "catalog", "cli", "crossguard", "evaluate", "integrations", "model", "plan",
+    "policies", "readers", "report", "testing",
+)
 
 
 @dataclass(frozen=True)
@@ -40,51 +50,37 @@ LAYERS = (
     Layer("model", MODEL, MODEL),
     Layer("capture", ("tierguard.capture",), ("tierguard.capture", *MODEL)),
     Layer("capture runner (runs in the program's venv)", ("tierguard.capture.runner",), ()),
-    Layer(
-        "readers",
-        ("tierguard.readers",),
-        ("tierguard.readers", "tierguard.capture", "tierguard.files", *MODEL),
-    ),
+    Layer("readers", ("tierguard.readers",), ("tierguard.readers", "tierguard.capture", *MODEL)),
     Layer("catalog", ("tierguard.catalog",), ("tierguard.catalog", *MODEL)),
-    Layer(
-        "policies",
-        ("tierguard.policies",),
-        (
-            "tierguard.policies",
-            "tierguard.catalog",
-            "tierguard.exemptions",
-            "tierguard.stackcontext",
-            "tierguard.files",
-            *MODEL,
-        ),
-    ),
+    Layer("policies", ("tierguard.policies",), POLICIES),
     Layer(
         "plan",
         ("tierguard.plan",),
-        (
-            "tierguard.plan",
-            "tierguard.catalog",
-            "tierguard.exemptions",
-            "tierguard.files",
-            "tierguard.policies.tier",
-            *MODEL,
-        ),
+        ("tierguard.plan", "tierguard.catalog", "tierguard.policies.tier", "tierguard.policies.exemptions",
+         *MODEL),
     ),
+    Layer("crossguard", ("tierguard.crossguard",), ("tierguard.crossguard", *POLICIES)),
+    Layer("evaluate", ("tierguard.evaluate",), ("tierguard.evaluate", "tierguard.crossguard", *POLICIES)),
     Layer(
         "report",
         ("tierguard.report",),
-        (
-            "tierguard.report",
-            "tierguard.policies.tier",
-            "tierguard.plan.summary",
-            *MODEL,
-        ),
+        ("tierguard.report", "tierguard.policies.tier", "tierguard.plan.summary", *MODEL),
+    ),
+    Layer(
+        "integrations",
+        ("tierguard.integrations.pytest_plugin", "tierguard.integrations.testing", "tierguard.testing"),
+        ("tierguard.integrations", "tierguard.evaluate", "tierguard.crossguard", "tierguard.readers",
+         "tierguard.report", "tierguard.plan", "tierguard.capture", *POLICIES),
     ),
 )
 
+# The pre-commit hook hands the staged projects to the command's main; nothing else below it may.
+PRECOMMIT = Layer("pre-commit hook", ("tierguard.integrations.precommit",), ("tierguard.cli", *MODEL))
+LAYERS = (*LAYERS, PRECOMMIT)
+
 # The command layer sits on top: nothing below it imports it.
-TOP = ("tierguard.cli", "tierguard.commands")
-TOP_IMPORTERS = ("tierguard.cli", "tierguard.commands", "tierguard.__main__", "tierguard.precommit")
+TOP = ("tierguard.cli",)
+TOP_IMPORTERS = ("tierguard.cli", "tierguard.__main__", "tierguard.integrations.precommit")
 
 
 def _under(module: str, prefixes: tuple[str, ...]) -> bool:
@@ -103,8 +99,8 @@ def package_sources() -> dict[str, str]:
 
 
 def imports_of(module: str, source: str, known: set[str]) -> list[tuple[str, int]]:
-    """The tierguard modules ``source`` imports, with their lines. ``from tierguard import wire``
-    is an import of ``tierguard.wire``; relative imports are resolved against ``module``."""
+    """The tierguard modules ``source`` imports, with their lines. ``from tierguard.model import wire``
+    is an import of ``tierguard.model.wire``; relative imports are resolved against ``module``."""
     is_package = module in known and any(k.startswith(module + ".") for k in known)
     out: list[tuple[str, int]] = []
     for node in ast.walk(ast.parse(source)):
@@ -165,12 +161,31 @@ def test_every_layer_names_real_modules(layer: Layer):
         ("tierguard.report.text", "from tierguard.capture import CaptureSession\n"),
         ("tierguard.report.text", "from tierguard.policies.iam_gcp_grants import GRANT_RULES\n"),
         ("tierguard.report.sarif", "from tierguard.policies.base import rule_of\n"),
-        ("tierguard.report.junit", "def f():\n    from tierguard.packs import load_pack\n"),
-        ("tierguard.model", "from tierguard.urn import split_urn\nfrom tierguard import exemptions\n"),
-        ("tierguard.policies.tier", "from tierguard.commands.check import check\n"),
+        ("tierguard.report.junit", "def f():\n    from tierguard.policies.packs import load_pack\n"),
+        ("tierguard.model.records", "from tierguard.policies import exemptions\n"),
+        ("tierguard.model.urn", "from tierguard.policies.exemptions import Exemption\n"),
+        ("tierguard.policies.base", "from tierguard.crossguard.packconfig import PolicyConfig\n"),
+        ("tierguard.crossguard.serve", "from tierguard.evaluate.evaluator import Evaluator\n"),
+        ("tierguard.evaluate.userpack", "from tierguard.integrations.testing import run\n"),
+        ("tierguard.integrations.pytest_plugin", "from tierguard.cli.common import load\n"),
+        ("tierguard.policies.tier", "from tierguard.cli.check import check\n"),
     ],
 )
 def test_a_forbidden_import_is_caught(module: str, source: str):
     sources = package_sources()
     sources[module] = sources[module] + "\n" + source
     assert violations(sources), f"{module} may not import that"
+
+
+def test_the_package_root_holds_only_the_stages():
+    root = sorted(p.name for p in PACKAGE.iterdir() if p.name != "__pycache__")
+    modules = [n for n in root if n.endswith(".py")]
+    packages = [n for n in root if (PACKAGE / n).is_dir()]
+    assert modules == ["__init__.py", "__main__.py"]
+    assert tuple(packages) == STAGES
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_stage_says_what_it_takes_and_hands_on(stage: str):
+    doc = ast.get_docstring(ast.parse((PACKAGE / stage / "__init__.py").read_text(encoding="utf-8")))
+    assert doc and len(doc.split()) >= 8, f"tierguard/{stage}/__init__.py needs a docstring"

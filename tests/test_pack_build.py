@@ -18,18 +18,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tierguard import packbuild
-from tierguard.analyzer_host import launch_pack
 from tierguard.cli import main
-from tierguard.exemptions import CONFIG_PROPERTIES
-from tierguard.model import InputError
-from tierguard.packs import PACK_MODULES, load_pack
+from tierguard.crossguard import packbuild
+from tierguard.crossguard.analyzer_host import launch_pack
+from tierguard.model.records import InputError
 from tierguard.policies.base import rule_of
+from tierguard.policies.exemptions import CONFIG_PROPERTIES
+from tierguard.policies.packs import PACK_MODULES, load_pack
 
 PACKS = sorted(PACK_MODULES)
 # Modules a published pack must never carry: they need the provider SDKs, the CLI or the reporters.
-FORBIDDEN = ("tierguard/readers", "tierguard/capture", "tierguard/cli.py", "tierguard/commands",
-             "tierguard/report", "tierguard/evaluate.py", "tierguard/testing.py")
+FORBIDDEN = ("tierguard/readers", "tierguard/capture", "tierguard/cli", "tierguard/report", "tierguard/plan",
+             "tierguard/evaluate", "tierguard/integrations", "tierguard/testing")
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_built_pack_lists_its_policies_over_grpc_from_a_fresh_environment(
     assert yaml.safe_load((out / "PulumiPolicy.yaml").read_text())["runtime"] == "python"
     assert (out / "requirements.txt").read_text().split() == packbuild.runtime_requirements()
     vendored = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.py") if p.parent != out)
-    assert "tierguard/serve.py" in vendored and "tierguard/packs.py" in vendored
+    assert "tierguard/crossguard/serve.py" in vendored and "tierguard/policies/packs.py" in vendored
     assert not [v for v in vendored if v.startswith(FORBIDDEN)], vendored
 
     expected = load_pack(pack)
@@ -95,8 +95,8 @@ def test_built_pack_lists_its_policies_over_grpc_from_a_fresh_environment(
 def test_vendored_modules_are_the_import_closure_of_the_pack() -> None:
     pack = PACKS[0]
     modules = packbuild.vendored_modules(pack)
-    assert {"tierguard", "tierguard.serve", "tierguard.packs", "tierguard.model", "tierguard.policies",
-            "tierguard.policies.base", *PACK_MODULES[pack]} <= set(modules)
+    assert {"tierguard", "tierguard.crossguard.serve", "tierguard.policies.packs", "tierguard.model.records",
+            "tierguard.policies", "tierguard.policies.base", *PACK_MODULES[pack]} <= set(modules)
     assert not [m for m in modules if m.startswith(packbuild.NEVER_VENDORED)], modules
 
 

@@ -23,7 +23,7 @@ from pulumi_json import (
 )
 
 from tierguard.cli import main
-from tierguard.model import InputError
+from tierguard.model.records import InputError
 from tierguard.plan.config import BUILTIN, PlanConfig, discover
 from tierguard.plan.kinds import is_iam, is_storage
 from tierguard.plan.rules import evaluate_plan

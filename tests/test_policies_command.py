@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tierguard import docs
-from tierguard.cli import main
-from tierguard.docs import plan_guard
-from tierguard.model import CATEGORIES, ENGINE_CATEGORY, InputError
-from tierguard.packs import PACK_MODULES, all_packs
+from tierguard.cli import docs, main
+from tierguard.cli.docs import plan_guard
+from tierguard.model.records import CATEGORIES, ENGINE_CATEGORY, InputError
 from tierguard.plan import rules as plan_rules
 from tierguard.policies.base import SEVERITIES, Pack, Rule, resource_policy
+from tierguard.policies.packs import PACK_MODULES, all_packs
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -138,7 +137,7 @@ def test_update_readme_rewrites_only_the_marked_block(tmp_path: Path) -> None:
 def test_readme_without_markers_is_a_one_line_error(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("# Title\n")
-    with pytest.raises(InputError, match=r"python -m tierguard\.docs"):
+    with pytest.raises(InputError, match=r"python -m tierguard\.cli\.docs"):
         docs.update_readme(readme, [DEMO])
     assert docs.main([str(readme)]) == 2
 
@@ -147,5 +146,5 @@ def test_readme_policy_tables_match_the_generator() -> None:
     text = README.read_text(encoding="utf-8")
     start, end = docs.readme_block(text, str(README))
     assert text[start:end] == docs.generated_block(), (
-        "README.md's policy tables drifted from `tierguard policies`: run `python -m tierguard.docs`"
+        "README.md's policy tables drifted from `tierguard policies`: run `python -m tierguard.cli.docs`"
     )

@@ -13,14 +13,14 @@ import policy_cases
 import pytest
 from policy_cases import NOTE, Case, PlanCase
 
-from tierguard.docs import PLAN_GUARD, selected_packs
-from tierguard.evaluate import Evaluator
-from tierguard.model import Finding, Resource
-from tierguard.packconfig import PackConfig
+from tierguard.cli.docs import PLAN_GUARD, selected_packs
+from tierguard.crossguard.packconfig import PackConfig
+from tierguard.evaluate.evaluator import Evaluator
+from tierguard.model.records import Finding, Resource
+from tierguard.model.urn import name_of_urn
 from tierguard.plan.config import PlanConfig
 from tierguard.plan.rules import evaluate_plan
 from tierguard.testing import stack, urn
-from tierguard.urn import name_of_urn
 
 # every module of tests/policy_cases/ (a new one is picked up without editing this file)
 CASES: list[Case | PlanCase] = [

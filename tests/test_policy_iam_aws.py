@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from policy_cases.iam_aws import CONDITIONAL, EKS, MANAGED, OIDC, PASSROLE, PUBLIC, WILDCARD
 
-from tierguard import wire
+from tierguard.model import wire
 from tierguard.testing import UNKNOWN, findings, resource, run, stack
 
 PACK = "least-privilege-iam"
@@ -501,7 +501,7 @@ def test_aws_auth_node_groups_and_other_configmaps_pass() -> None:
 
 
 def test_rules_carry_metadata_and_references() -> None:
-    from tierguard.packs import load_pack
+    from tierguard.policies.packs import load_pack
 
     rules = {r.name: r for r in load_pack(PACK).rules()}
     for name in (WILDCARD, PASSROLE, PUBLIC, OIDC, MANAGED, EKS, CONDITIONAL):

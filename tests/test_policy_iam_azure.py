@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tierguard import wire
+from tierguard.model import wire
 from tierguard.testing import UNKNOWN, findings, resource, run, stack
 
 PACK = "least-privilege-iam"
@@ -231,7 +231,7 @@ def test_public_blob_access(type_: str, inputs: dict, violations: int) -> None:
 
 
 def test_azure_rules_metadata() -> None:
-    from tierguard.packs import load_pack
+    from tierguard.policies.packs import load_pack
 
     rules = {r.name: r for r in load_pack(PACK).rules()}
     for name in (ROLES, CUSTOM, FEDERATED, LOCAL, PUBLIC):

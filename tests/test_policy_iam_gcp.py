@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tierguard import wire
+from tierguard.model import wire
 from tierguard.testing import UNKNOWN, findings, resource, run, stack
 
 PACK = "least-privilege-iam"

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from tierguard import wire
-from tierguard.model import InputError
-from tierguard.packs import load_pack
+from tierguard.model import wire
+from tierguard.model.records import InputError
+from tierguard.policies.packs import load_pack
 from tierguard.testing import UNKNOWN, findings, resource, run, stack
 
 PACK = "plan-size"

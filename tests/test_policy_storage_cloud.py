@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tierguard import wire
 from tierguard.catalog.storage import AWS_STORAGE_SPECS, AZURE_LOCK_PROTECTED, AZURE_STORAGE_SPECS
+from tierguard.model import wire
 from tierguard.testing import UNKNOWN, findings, resource, run, stack
 
 PACK = "storage-protection"

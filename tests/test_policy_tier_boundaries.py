@@ -9,11 +9,11 @@ from pathlib import Path
 import pulumi_gcp
 import pytest
 
-from tierguard import wire
 from tierguard.catalog.datastores import DATASTORE_TYPES
 from tierguard.catalog.placement import PLACEMENT_PATTERNS, PLACEMENT_TYPES
-from tierguard.model import InputError
-from tierguard.packs import load_pack
+from tierguard.model import wire
+from tierguard.model.records import InputError
+from tierguard.policies.packs import load_pack
 from tierguard.testing import UNKNOWN, findings, resource, run, stack
 
 PACK = "tier-boundaries"

@@ -18,7 +18,7 @@ from textwrap import dedent
 import pytest
 import yaml
 
-from tierguard.precommit import check_args, main, stack_dirs
+from tierguard.integrations.precommit import check_args, main, stack_dirs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -118,7 +118,7 @@ def test_hook_manifest() -> None:
 
     (hook,) = load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
     assert hook["id"] == "tierguard" and hook["language"] == "python"
-    assert hook["entry"] == "python -m tierguard.precommit"
+    assert hook["entry"] == "python -m tierguard.integrations.precommit"
     assert hook["pass_filenames"] and hook["require_serial"]
     raw = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert raw[0]["files"] == r"\.(py|ya?ml)$"

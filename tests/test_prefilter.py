@@ -37,13 +37,13 @@ from pulumi_policy import (
 )
 
 from benchmarks import generate
-from tierguard import stackcontext
 from tierguard.catalog import iam as iam_catalog
-from tierguard.evaluate import Evaluator
-from tierguard.model import TIERS, InputError, Result, Stack
-from tierguard.packconfig import PackConfig
-from tierguard.packs import all_packs
+from tierguard.crossguard.packconfig import PackConfig
+from tierguard.evaluate.evaluator import Evaluator
+from tierguard.model.records import TIERS, InputError, Result, Stack
+from tierguard.policies import stackcontext
 from tierguard.policies.base import Rule, rule_of, type_filter
+from tierguard.policies.packs import all_packs
 from tierguard.readers import load_stacks
 from tierguard.readers.detect import read_file, read_plan
 

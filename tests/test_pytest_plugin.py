@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tierguard.model import InputError
-from tierguard.pytest_plugin import CheckResult
+from tierguard.integrations.pytest_plugin import CheckResult
+from tierguard.model.records import InputError
 
 pytest_plugins = ["pytester"]
 

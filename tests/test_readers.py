@@ -20,9 +20,9 @@ from pulumi_json import (
     UPDATE,
 )
 
-from tierguard import wire
 from tierguard.cli import main
-from tierguard.model import InputError, Location
+from tierguard.model import wire
+from tierguard.model.records import InputError, Location
 from tierguard.readers.detect import read_file, read_plan
 from tierguard.readers.export import parse_source_position, wire_inputs
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from tierguard.catalog.datastores import DATASTORE_TYPES
-from tierguard.evaluate import Evaluator
-from tierguard.model import Result, Stack
-from tierguard.packs import all_packs, load_pack
+from tierguard.evaluate.evaluator import Evaluator
+from tierguard.model.records import Result, Stack
 from tierguard.policies.base import rule_of
+from tierguard.policies.packs import all_packs, load_pack
 from tierguard.readers import load_stacks
 from tierguard.readers.program import run_info
 

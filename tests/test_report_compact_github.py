@@ -13,7 +13,7 @@ import pytest
 from program_lines import declaration_lines
 
 from tierguard.cli import main
-from tierguard.model import Finding, Location, Resource, Result, Stack
+from tierguard.model.records import Finding, Location, Resource, Result, Stack
 from tierguard.report import FORMATS, compact, github
 
 FOUR = Path(__file__).parent / "fixtures" / "programs" / "four-datastores"
@@ -131,7 +131,7 @@ def test_plan_compact_from_a_preview(capsys) -> None:
 
 
 def test_precommit_hook_defaults_to_compact(tmp_path) -> None:
-    from tierguard.precommit import check_args
+    from tierguard.integrations.precommit import check_args
 
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "Pulumi.yaml").write_text("name: a\nruntime: python\n")
@@ -140,6 +140,7 @@ def test_precommit_hook_defaults_to_compact(tmp_path) -> None:
     assert args[:3] == ["check", "--format", "text"]
     hooks = (Path(__file__).resolve().parents[1] / ".pre-commit-hooks.yaml").read_text()
     assert "compact" in hooks
-    proc = subprocess.run([sys.executable, "-m", "tierguard.precommit", "--help"], capture_output=True,
-                          text=True, check=False, cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.run([sys.executable, "-m", "tierguard.integrations.precommit", "--help"],
+                          capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).resolve().parents[1])
     assert "compact" in proc.stdout

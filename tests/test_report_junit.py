@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from junitparser import Failure, JUnitXml
 
-from tierguard.model import Finding, Location, Result, Stack
+from tierguard.model.records import Finding, Location, Result, Stack
 from tierguard.policies.base import Pack, Rule, resource_policy
 from tierguard.report import junit
 

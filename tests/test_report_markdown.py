@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tierguard.model import Finding, Location, Resource, Result, Stack
+from tierguard.model.records import Finding, Location, Resource, Result, Stack
 from tierguard.report import markdown
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tierguard import wire
-from tierguard.model import Finding, Location, Resource, Result, Stack
+from tierguard.model import wire
+from tierguard.model.records import Finding, Location, Resource, Result, Stack
 from tierguard.policies.base import Pack, Rule, resource_policy
 from tierguard.report import sarif
 

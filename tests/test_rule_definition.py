@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from tierguard.packs import all_packs
 from tierguard.policies.base import Rule, honours_exemptions, resource_policy, rule_of
+from tierguard.policies.packs import all_packs
 
 
 def _rule(**changes: object) -> Rule:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tierguard.catalog import aws_iam, azure_iam, storage
-from tierguard.packs import all_packs
+from tierguard.policies.packs import all_packs
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKENS = ROOT / "tests" / "fixtures" / "sdk-tokens"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tierguard.model import InputError
-from tierguard.packs import all_packs
+from tierguard.model.records import InputError
 from tierguard.policies import skip
+from tierguard.policies.packs import all_packs
 from tierguard.testing import findings, resource, stack
 
 BUCKET = "gcp:storage/bucket:Bucket"

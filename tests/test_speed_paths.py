@@ -1,10 +1,10 @@
 """The shortcuts the plan guard takes for speed (issue 15) answer exactly what the long way answers.
 
-* the evaluator builds a policy's ``props`` in one walk (:func:`tierguard.evaluate._view`) instead of
-  deserialising, then proxying, then scanning for secrets: the result must be what pulumi-policy's
+* the evaluator builds a policy's ``props`` in one walk (:func:`tierguard.evaluate.evaluator._view`)
+  instead of deserialising, then proxying, then scanning for secrets: the result must be what pulumi-policy's
   analyzer server builds (``deserialize_properties`` + ``unknown_checking_proxy``, after the protobuf
   ``Struct`` turned integers into floats) -- the same proxy classes and property paths -- and the
-  secrets must be exactly what :func:`tierguard.wire.secret_strings` finds;
+  secrets must be exactly what :func:`tierguard.model.wire.secret_strings` finds;
 * a built-in policy left at its schema defaults skips the JSON-schema check: every default must pass
   that check, or the shortcut would hide an error;
 * ``tierguard`` exits without tearing objects down, yet prints everything and runs exit handlers.
@@ -24,9 +24,9 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy, unknown_checking_proxy
 
 from benchmarks import generate
-from tierguard import wire
-from tierguard.evaluate import _as_received, _view
-from tierguard.packs import all_packs
+from tierguard.evaluate.evaluator import _as_received, _view
+from tierguard.model import wire
+from tierguard.policies.packs import all_packs
 from tierguard.readers.detect import read_file
 
 ROOT = Path(__file__).resolve().parents[1]

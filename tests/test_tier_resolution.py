@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tierguard.model import InputError
+from tierguard.model.records import InputError
+from tierguard.model.urn import project_of_urn, stack_of_urn
 from tierguard.policies.tier import resolve_tier, tier_from_project
 from tierguard.testing import findings, resource, run, stack
-from tierguard.urn import project_of_urn, stack_of_urn
 
 SQL = "gcp:sql/databaseInstance:DatabaseInstance"
 

@@ -1,10 +1,10 @@
-"""The one URN parser (tierguard.urn): every layer that reads a URN uses it."""
+"""The one URN parser (tierguard.model.urn): every layer that reads a URN uses it."""
 
 from __future__ import annotations
 
 import pytest
 
-from tierguard.urn import name_of_urn, names_from_urns, project_of_urn, split_urn, stack_of_urn
+from tierguard.model.urn import name_of_urn, names_from_urns, project_of_urn, split_urn, stack_of_urn
 
 NESTED = "urn:pulumi:prod::shop-app::my:component:Thing$gcp:storage/bucket:Bucket::b"
 

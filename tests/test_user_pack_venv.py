@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tierguard.cli import main
-from tierguard.userpack import load_policy_pack
+from tierguard.evaluate.userpack import load_policy_pack
 
 MAIN = """
 from acme_rules import FORBIDDEN_ROLES

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tierguard import wire
-from tierguard.analyzer_host import analyze_over_grpc, comparable, launch_pack
-from tierguard.evaluate import Evaluator
-from tierguard.model import Finding, InputError, Stack
-from tierguard.packconfig import PackConfig
+from tierguard.crossguard.analyzer_host import analyze_over_grpc, comparable, launch_pack
+from tierguard.crossguard.packconfig import PackConfig
+from tierguard.evaluate.evaluator import Evaluator
+from tierguard.evaluate.userpack import load_policy_pack
+from tierguard.model import wire
+from tierguard.model.records import Finding, InputError, Stack
 from tierguard.policies.base import rule_of
 from tierguard.testing import UNKNOWN, resource, stack
-from tierguard.userpack import load_policy_pack
 
 USER = Path(__file__).parent / "fixtures" / "packs" / "user"
 GCP, K8S, CLOUDS, SEMANTICS = (

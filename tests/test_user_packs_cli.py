@@ -260,8 +260,8 @@ def test_the_readme_pack_works_as_documented(tmp_path, tierguard_check) -> None:
 
 def test_a_built_in_pack_directory_loads_as_a_policy_pack(tmp_path, capsys) -> None:
     # tierguard's own pack directories are CrossGuard packs too: same policies, same categories
-    from tierguard.packs import load_pack
-    from tierguard.userpack import load_policy_pack
+    from tierguard.evaluate.userpack import load_policy_pack
+    from tierguard.policies.packs import load_pack
 
     repo = Path(__file__).resolve().parents[1]
     pack = load_policy_pack(repo / "policypacks" / "storage-protection")

@@ -7,6 +7,6 @@ try:
 except ImportError:  # running from a checkout: use the library two levels up
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tierguard.serve import serve
+from tierguard.crossguard.serve import serve
 
 serve("tier-boundaries")

@@ -1,8 +1,8 @@
 """What the real engine sends a Python policy pack, recorded by a probe pack (tests/e2e/probe_pack).
 
-These are the facts our offline path imitates (tierguard/evaluate.py, tierguard/analyzer_host.py,
-tierguard/serve.py); each is checked here against the real CLI so that a change of Pulumi's shows
-up as a failing test, not as a silent difference:
+These are the facts our offline path imitates (tierguard/evaluate/evaluator.py,
+tierguard/crossguard/analyzer_host.py, tierguard/crossguard/serve.py); each is checked here against
+the real CLI so that a change of Pulumi's shows up as a failing test, not as a silent difference:
 - the pack's environment carries no PULUMI_CONFIG / PULUMI_PROJECT / PULUMI_STACK (RunPlugin);
 - ConfigureStack carries project, stack, organization, dry-run, the backend's stack tags (on a
   local backend nothing else), and the whole stack config **with secret values in plaintext**,

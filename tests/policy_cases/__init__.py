@@ -18,9 +18,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from tierguard import wire
-from tierguard.model import Resource
-from tierguard.model_steps import Step
+from tierguard.model import wire
+from tierguard.model.records import Resource
+from tierguard.model.steps import Step
 from tierguard.testing import UNKNOWN, resource
 
 M = "mandatory"

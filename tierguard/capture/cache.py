@@ -45,7 +45,7 @@ SKIP_DIRS = frozenset({"__pycache__", "node_modules", ".git", ".venv", "venv"})
 _PACKAGE = Path(__file__).resolve().parents[1]
 # The code that decides what a capture holds: a change to any of it is a different capture, even when
 # the version string (tierguard/__init__.py, hashed too) has not moved between development commits.
-CAPTURE_CODE = ("__init__.py", "wire.py", "readers/program.py", "capture/__init__.py",
+CAPTURE_CODE = ("__init__.py", "model/wire.py", "readers/program.py", "capture/__init__.py",
                 "capture/runner.py", "capture/cache.py")
 
 

@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tierguard.files import load_yaml
-from tierguard.model import TIERS, InputError, Stack
+from tierguard.model.files import load_yaml
+from tierguard.model.records import TIERS, InputError, Stack
 from tierguard.policies import tier as tiers
 
 CONFIG_NAMES = (".tierguard.yaml", "tierguard.yaml")

@@ -12,7 +12,7 @@ from typing import Any
 
 from tierguard.catalog.datastores import DATASTORE_PATTERNS, DATASTORE_TYPES
 from tierguard.catalog.iam import IAM_TYPE_NAME
-from tierguard.globs import first_match, type_matches_any
+from tierguard.model.globs import first_match, type_matches_any
 
 # Storage beyond the datastore catalog: a PersistentVolume holds data as much as its claim does.
 EXTRA_STORAGE_TYPES = frozenset({"kubernetes:core/v1:PersistentVolume"})
@@ -28,7 +28,7 @@ def _catalog_storage(type_: str) -> bool:
     """In the datastore catalog (exact token or pattern); cached: a plan has few distinct types."""
     if type_ in EXTRA_STORAGE_TYPES:
         return True
-    # matched as the tier-boundaries pack matches them (tierguard.globs: type tokens ignore case)
+    # matched as the tier-boundaries pack matches them (tierguard.model.globs: type tokens ignore case)
     return any(first_match(type_, table) is not None for table in (DATASTORE_TYPES, DATASTORE_PATTERNS))
 
 

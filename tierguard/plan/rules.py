@@ -12,7 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tierguard.exemptions import (
+from tierguard.model.records import ENGINE_CATEGORY, Exempted, Finding, InputError, Location, Rule, Stack
+from tierguard.model.steps import CHANGE_OPS, Step
+from tierguard.model.urn import split_urn
+from tierguard.plan.config import BASE, SETTINGS_SCHEMA, PlanSettings
+from tierguard.plan.kinds import is_iam, is_storage
+from tierguard.policies.exemptions import (
     Exemption,
     ExemptionError,
     Exemptions,
@@ -21,11 +26,6 @@ from tierguard.exemptions import (
     expired_text,
     stale_text,
 )
-from tierguard.model import ENGINE_CATEGORY, Exempted, Finding, InputError, Location, Rule, Stack
-from tierguard.model_steps import CHANGE_OPS, Step
-from tierguard.plan.config import BASE, SETTINGS_SCHEMA, PlanSettings
-from tierguard.plan.kinds import is_iam, is_storage
-from tierguard.urn import split_urn
 
 PACK = "plan-guard"
 

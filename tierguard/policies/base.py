@@ -2,7 +2,7 @@
 plus a small validate function into a genuine ``pulumi_policy`` policy object.
 
 The same objects are served by the publishable packs under ``policypacks/`` (through
-``pulumi_policy.PolicyPack``) and evaluated in-process by :mod:`tierguard.evaluate`, so there is
+``pulumi_policy.PolicyPack``) and evaluated in-process by :mod:`tierguard.evaluate.evaluator`, so there is
 one definition of every rule.
 """
 
@@ -22,10 +22,10 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from tierguard import stackcontext
-from tierguard.exemptions import CONFIG_PROPERTIES, exempted_text, expired_text
-from tierguard.globs import type_matcher
-from tierguard.model import CATEGORIES, SEVERITIES, Rule
+from tierguard.model.globs import type_matcher
+from tierguard.model.records import CATEGORIES, SEVERITIES, Rule
+from tierguard.policies import stackcontext
+from tierguard.policies.exemptions import CONFIG_PROPERTIES, exempted_text, expired_text
 
 __all__ = [
     "SEVERITIES",

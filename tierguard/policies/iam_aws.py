@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from tierguard.catalog import aws_iam as catalog
-from tierguard.globs import matches, matches_any
+from tierguard.model.globs import matches, matches_any
 from tierguard.policies import props as p
 from tierguard.policies import skip
 from tierguard.policies.aws_documents import Document, Statement, read_documents

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tierguard.catalog import azure_iam as catalog
-from tierguard.globs import matches_any
+from tierguard.model.globs import matches_any
 from tierguard.policies import props as p
 from tierguard.policies import skip
 from tierguard.policies.base import Rule, resource_policy, stack_policy

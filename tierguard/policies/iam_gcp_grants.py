@@ -1,6 +1,6 @@
 """GCP IAM grants: the least-privilege-iam policies over every GCP IAM type (the pack's other
 subjects: GCP resource settings in ``iam_gcp_settings.py``, RBAC in ``rbac.py``, AWS in ``iam_aws.py``,
-Azure in ``iam_azure.py``; the registry, :mod:`tierguard.packs`, lists them).
+Azure in ``iam_azure.py``; the registry, :mod:`tierguard.policies.packs`, lists them).
 
 Every GCP IAM type goes through :func:`~tierguard.policies.iam_reader.read_grants`, so each rule
 below is one small function over :class:`~tierguard.policies.iam_reader.Grant` records.
@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tierguard.catalog import iam as catalog
-from tierguard.globs import matches_any
+from tierguard.model.globs import matches_any
 from tierguard.policies import skip
 from tierguard.policies.base import Rule, resource_policy, stack_policy
 from tierguard.policies.iam_reader import Grant, iam_kind, read_grants, scope_of, settings

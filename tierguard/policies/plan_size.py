@@ -35,7 +35,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, StackValidationArgs
 
-from tierguard.model import TIERS
+from tierguard.model.records import TIERS
 from tierguard.policies import skip
 from tierguard.policies.base import Rule, stack_policy
 from tierguard.policies.tier import TIER_CONFIG_SCHEMA, TierResolution, tier_for

@@ -23,10 +23,10 @@ from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
-from tierguard import wire
+from tierguard.model import wire
 
 # The one type/glob matcher lives in the model layer; re-exported for the policies that read both.
-from tierguard.globs import first_match, type_matcher, type_matches
+from tierguard.model.globs import first_match, type_matcher, type_matches
 
 __all__ = [
     "UNKNOWN",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from tierguard.catalog import iam as catalog
-from tierguard.globs import matches_any
+from tierguard.model.globs import matches_any
 from tierguard.policies import skip
 from tierguard.policies.base import Rule, resource_policy
 from tierguard.policies.iam_reader import settings

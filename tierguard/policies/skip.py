@@ -1,7 +1,7 @@
 """One name for "do not judge these resources", in every pack: ``allowedResources``.
 
 Each entry is a glob over the resource's Pulumi name, its URN or its type token (the type token
-matched case-insensitively, as everywhere: :mod:`tierguard.globs`). A policy skips a resource any
+matched case-insensitively, as everywhere: :mod:`tierguard.model.globs`). A policy skips a resource any
 entry matches.
 
 Three policies of the first packs had their own name for the same list, typed over type tokens
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tierguard.globs import matcher, type_matcher
+from tierguard.model.globs import matcher, type_matcher
 
 KEY = "allowedResources"
 DESCRIPTION = "Resources exempt from this rule: globs over the Pulumi name, URN or type token."

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from tierguard.model import TIERS, Stack
-from tierguard.urn import project_of_urn, stack_of_urn
+from tierguard.model.records import TIERS, Stack
+from tierguard.model.urn import project_of_urn, stack_of_urn
 
 TIER_TAG = "tier"
 

@@ -32,7 +32,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidati
 
 from tierguard.catalog import datastores as ds
 from tierguard.catalog import placement as pl
-from tierguard.model import TIERS
+from tierguard.model.records import TIERS
 from tierguard.policies import props as p
 from tierguard.policies import skip
 from tierguard.policies.base import Rule, resource_policy, stack_policy

@@ -1,4 +1,4 @@
-"""Input readers: each turns one kind of input into :class:`~tierguard.model.Stack` records.
+"""Input readers: each turns one kind of input into :class:`~tierguard.model.records.Stack` records.
 
 * a directory with ``Pulumi.yaml``: the program, run offline (:mod:`tierguard.readers.program`);
 * a file or ``-``: ``pulumi preview --json``, an engine-event stream, or ``pulumi stack export``,
@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from tierguard.model import InputError, Stack
+from tierguard.model.records import InputError, Stack
 
 
 def load_stacks(

@@ -6,7 +6,7 @@
 * JSON lines of engine events (``sequence`` + ``resourcePreEvent``/``preludeEvent``/...), or a JSON
   array / ``{"events": [...]}`` batch of them: the engine-event stream (:mod:`tierguard.readers.events`).
 
-Anything else raises :class:`~tierguard.model.InputError` with a one-line reason.
+Anything else raises :class:`~tierguard.model.records.InputError` with a one-line reason.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tierguard.model import InputError, Stack
-from tierguard.model_steps import Step
+from tierguard.model.records import InputError, Stack
+from tierguard.model.steps import Step
 from tierguard.readers.events import is_event, parse_lines, read_events
 from tierguard.readers.export import read_export
 from tierguard.readers.preview import read_preview

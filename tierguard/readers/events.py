@@ -11,7 +11,7 @@ Each line is ``{"sequence", "timestamp", "<kind>Event": {...}}``. What matters h
 * ``summaryEvent``: the end of the run.
 
 The stream always carries replacement sub-steps and sames (it is not filtered like the document),
-which :func:`tierguard.model_steps.fold_steps` folds. Event states carry no ``sourcePosition`` or
+which :func:`tierguard.model.steps.fold_steps` folds. Event states carry no ``sourcePosition`` or
 dependencies, so findings from a stream have no source line.
 """
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tierguard.model import InputError, Resource, Stack
-from tierguard.model_steps import Step
+from tierguard.model.records import InputError, Resource, Stack
+from tierguard.model.steps import Step
 from tierguard.readers import schema
 from tierguard.readers.export import resource_from_state
 from tierguard.readers.preview import build, normalise_diagnostic

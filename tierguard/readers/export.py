@@ -19,9 +19,9 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from tierguard import wire
-from tierguard.model import InputError, Location, Resource, Stack
-from tierguard.urn import names_from_urns, split_urn
+from tierguard.model import wire
+from tierguard.model.records import InputError, Location, Resource, Stack
+from tierguard.model.urn import names_from_urns, split_urn
 
 _DEFAULTS_KEY = "__defaults"
 _SECRET_PLACEHOLDER = wire.SECRET_PLACEHOLDER

@@ -4,11 +4,11 @@ Each step is ``{op, urn, provider, oldState, newState, diffReasons, replaceReaso
 with states shaped like stack-export resources. The CLI always lists the root stack resource, so a
 document without steps is not a finished preview. Sames appear only with ``--show-sames`` and
 replacement sub-steps only with ``--show-replacement-steps``; both are folded by
-:func:`tierguard.model_steps.fold_steps`.
+:func:`tierguard.model.steps.fold_steps`.
 
 Two views come out of one read: the **new state** (a :class:`Stack` of what will exist, each
 resource carrying its step's ``op``, ``old`` state and diff details) for the policy packs, and
-the logical :class:`~tierguard.model_steps.Step` list for the plan rules, which also sees deletes.
+the logical :class:`~tierguard.model.steps.Step` list for the plan rules, which also sees deletes.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tierguard.model import InputError, Resource, Stack
-from tierguard.model_steps import GONE_OPS, NO_CHANGE_OPS, Step, fold_steps
+from tierguard.model.records import InputError, Resource, Stack
+from tierguard.model.steps import GONE_OPS, NO_CHANGE_OPS, Step, fold_steps
+from tierguard.model.urn import names_from_urns
 from tierguard.readers import schema
 from tierguard.readers.export import resource_from_state, stack_tags
-from tierguard.urn import names_from_urns
 
 
 def normalise_diagnostic(diag: dict[str, Any]) -> dict[str, Any] | None:

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tierguard import wire
 from tierguard.capture import RunnerFailure, RunnerProcess, cache
-from tierguard.files import load_json_object, load_yaml
-from tierguard.model import InputError, Location, Resource, Stack
+from tierguard.model import wire
+from tierguard.model.files import load_json_object, load_yaml
+from tierguard.model.records import InputError, Location, Resource, Stack
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 # Keys that make a Pulumi.yaml `config:` entry a declaration ({type, default, ...}) not a value.

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from tierguard.model import InputError
-from tierguard.model_steps import STEP_OPS
+from tierguard.model.records import InputError
+from tierguard.model.steps import STEP_OPS
 
 if TYPE_CHECKING:  # jsonschema is imported only to word a failure (importing it costs a command ~0.07 s)
     from jsonschema import Draft202012Validator

@@ -1,4 +1,4 @@
-"""Reporters: each turns a list of :class:`~tierguard.model.Result` into one document (a string).
+"""Reporters: each turns a list of :class:`~tierguard.model.records.Result` into one document (a string).
 
 Reporters see findings and summaries only; they never re-evaluate anything.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 
-from tierguard.model import Result
+from tierguard.model.records import Result
 
 # format name -> "module:function(results) -> str"
 FORMATS: dict[str, str] = {

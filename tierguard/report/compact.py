@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tierguard.model import Exempted, Finding, Result
+from tierguard.model.records import Exempted, Finding, Result
 from tierguard.report.locations import detail, display_path, fallback_file, resource_label
 from tierguard.report.text import summary_line
 

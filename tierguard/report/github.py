@@ -10,7 +10,7 @@ output.
 
 from __future__ import annotations
 
-from tierguard.model import Exempted, Finding, Result
+from tierguard.model.records import Exempted, Finding, Result
 from tierguard.report.compact import one_line, where
 from tierguard.report.locations import detail, resource_label
 from tierguard.report.text import summary_line

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tierguard import __version__
-from tierguard.model import Result
+from tierguard.model.records import Result
 from tierguard.policies.tier import stack_tier
 
 

@@ -12,9 +12,9 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from tierguard.model import Exempted, Finding, Result
+from tierguard.model.records import Exempted, Finding, Result
+from tierguard.model.urn import name_of_urn
 from tierguard.report.sarif import detail, rules_for
-from tierguard.urn import name_of_urn
 
 # XML 1.0 forbids most control characters even when escaped; a message must never break the report.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from tierguard.model import Finding, Stack
-from tierguard.urn import name_of_urn
+from tierguard.model.records import Finding, Stack
+from tierguard.model.urn import name_of_urn
 
 
 def _source_dir(stack: Stack) -> Path | None:

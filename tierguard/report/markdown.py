@@ -12,9 +12,9 @@ import os
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from tierguard.model import Exempted, Finding, Result, Stack
+from tierguard.model.records import Exempted, Finding, Result, Stack
+from tierguard.model.urn import name_of_urn
 from tierguard.report.locations import detail, display_path
-from tierguard.urn import name_of_urn
 
 MAX_ROWS_PER_STACK = 100
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tierguard import __version__
-from tierguard.model import Exempted, Finding, Result, Rule, Stack
+from tierguard.model.records import Exempted, Finding, Result, Rule, Stack
 from tierguard.report.locations import (
     artifact_path,
     artifact_uri,

@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from tierguard.model import Finding, Result
+from tierguard.model.records import Finding, Result
+from tierguard.model.urn import name_of_urn
 from tierguard.report.locations import detail, display_path
-from tierguard.urn import name_of_urn
 
 GROUP_AFTER = 10
 

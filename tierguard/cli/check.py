@@ -1,0 +1,76 @@
+"""``tierguard check``: every pack over stacks read from programs, previews or stack exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tierguard.cli.common import emit, pack_options, report_options, selected_packs
+from tierguard.evaluate.evaluator import Evaluator
+from tierguard.model.records import TIERS
+from tierguard.readers import load_stacks, program
+
+# The embedded default that `make check` runs: the reference stacks in deploy order.
+REFERENCE_STACKS = Path(__file__).resolve().parents[2] / "reference_stacks"
+DEPLOY_ORDER = ("identity", "infra", "app")
+
+
+def default_paths() -> list[Path]:
+    return [
+        REFERENCE_STACKS / name
+        for name in DEPLOY_ORDER
+        if (REFERENCE_STACKS / name / "Pulumi.yaml").is_file()
+    ]
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("--stack", "-s", help="Stack name (Pulumi.<stack>.yaml); default: every stack config found.")
+@click.option("--tier", type=click.Choice(TIERS), help="Force the tier instead of detecting it.")
+@click.option(
+    "--stack-references",
+    "references",
+    type=click.Path(dir_okay=False),
+    help='JSON file: {"org/project/stack": {output: value}} for StackReference.',
+)
+@click.option(
+    "--mocks",
+    "mocks_file",
+    type=click.Path(dir_okay=False),
+    help="JSON file overriding the answers to invokes (e.g. gcp:organizations/getProject:getProject).",
+)
+@click.option(
+    "--no-cache",
+    "no_cache",
+    is_flag=True,
+    help="Run every program even if its capture is cached (the cache is neither read nor written).",
+)
+@pack_options
+@report_options
+def check(
+    paths, stack, tier, no_cache, pack_config, policy_packs, packs, references, mocks_file, formats,
+    outputs, show_exempted,
+) -> int:
+    """Check Pulumi programs (directories), preview JSON or stack exports against the packs.
+
+    With no PATH, checks the reference stacks shipped with tierguard.
+    """
+    targets = [Path(p) if p != "-" else p for p in paths] or default_paths()
+    selected, config, paired = selected_packs(packs, pack_config, policy_packs)
+    stacks = load_stacks(
+        targets, stack=stack, references=references, mocks=mocks_file, use_cache=not no_cache
+    )
+    evaluator = Evaluator(selected, config, paired)
+    results = []
+    for st in stacks:
+        for note in st.notes:
+            click.echo(f"tierguard: note: {st.source}: {note}", err=True)
+        if tier:
+            st.tier = tier
+        result = evaluator.evaluate(st)
+        run = program.run_info(st)
+        if run is not None:
+            result.timings["capture"] = run.seconds
+        results.append(result)
+    return emit(results, formats, outputs, show_exempted)
