@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# As an activated virtualenv: a program without a `virtualenv` option runs under the python3 on the
+# PATH (as the Pulumi CLI runs it), which is then .venv's, with the reference stacks' SDKs.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: check test lint bench fuzz clean sdk-tokens pulumi-cli
 
@@ -11,7 +14,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,reference]'
 	$(BIN)/python -m pip install --quiet --no-compile -e '.[cloud]'
 	touch $(STAMP)
 

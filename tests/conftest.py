@@ -4,13 +4,21 @@ The capture cache lives under ``$XDG_CACHE_HOME/tierguard/captures``: each test 
 test, xdist worker or run sees captures another one made. The Pulumi CLI that ``make pulumi-cli``
 built stays where it is: ``tests/e2e`` finds it in a session-scoped fixture, which pytest sets up
 before this function-scoped one changes the variable.
+
+A program without a ``virtualenv`` option runs under the ``python3`` on the PATH, as the Pulumi CLI
+runs it: the suite's own interpreter (whose environment has the reference stacks' SDKs) goes first
+on the PATH, as an activated virtualenv would, so running ``python -m pytest`` needs no activation.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
+
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 
 @pytest.fixture(autouse=True)

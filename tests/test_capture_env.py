@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import sysconfig
 import textwrap
 from pathlib import Path
 
 import pytest
+from venvs import make_venv
 
 from tierguard.cli import main
 from tierguard.model import wire
@@ -19,7 +18,6 @@ from tierguard.policies.packs import PACK_MODULES
 from tierguard.readers.program import read_program, run_info
 
 PROGRAMS = Path(__file__).parent / "fixtures" / "programs"
-SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
 
 PROGRAM = '''\
 import sys
@@ -44,28 +42,6 @@ def make_project(root: Path, runtime: str = "runtime: python\n", program: str = 
     (root / "__main__.py").write_text(program)
     (root / "requirements.txt").write_text("pulumi>=3\npulumi-gcp>=8\n")
     return root
-
-
-def make_venv(path: Path, *, exclude: tuple[str, ...] | None = (), link: bool = True) -> Path:
-    """A real virtual environment, made fast: no pip, and the running interpreter's packages made
-    visible through a .pth file (``exclude`` leaves some out, as a venv missing a dependency)."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
-    python = path / "bin" / "python"
-    site = Path(subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip())
-    if not link:
-        return python
-    source = SITE_PACKAGES
-    if exclude:
-        source = path / "borrowed"
-        source.mkdir()
-        for entry in SITE_PACKAGES.iterdir():
-            if not entry.name.startswith(exclude):
-                (source / entry.name).symlink_to(entry)
-    (site / "_borrowed.pth").write_text(f"import site; site.addsitedir({str(source)!r})\n")
-    return python
 
 
 # -- the stack's own interpreter ---------------------------------------------------------------------
@@ -93,9 +69,102 @@ def test_uv_toolchain_uses_the_project_dot_venv(tmp_path: Path) -> None:
     assert run_info(stack).outputs["python"] == str(python)
 
 
-def test_no_runtime_options_uses_the_active_interpreter(tmp_path: Path) -> None:
+def on_path(monkeypatch: pytest.MonkeyPatch, *dirs: Path) -> None:
+    """Only these directories on the PATH."""
+    monkeypatch.setenv("PATH", os.pathsep.join(map(str, dirs)))
+    monkeypatch.delenv("PULUMI_PYTHON_CMD", raising=False)
+
+
+def test_no_runtime_options_runs_python3_on_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As pip.go `CommandPath`: not tierguard's own interpreter, the first python3 on the PATH."""
+    python = make_venv(tmp_path / "path-venv")
+    on_path(monkeypatch, python.parent)
     (stack,) = read(make_project(tmp_path / "app"))
-    assert run_info(stack).outputs["python"] == sys.executable
+    assert run_info(stack).outputs["python"] == str(python.parent / "python3")
+    assert run_info(stack).outputs["python"] != sys.executable
+
+
+def test_pulumi_python_cmd_names_the_interpreter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, chosen = make_venv(tmp_path / "first"), make_venv(tmp_path / "chosen")
+    (chosen.parent / "py-for-pulumi").symlink_to(chosen)
+    on_path(monkeypatch, first.parent, chosen.parent)
+    monkeypatch.setenv("PULUMI_PYTHON_CMD", "py-for-pulumi")
+    (stack,) = read(make_project(tmp_path / "app"))
+    assert run_info(stack).outputs["python"] == str(chosen.parent / "py-for-pulumi")
+
+
+def test_python_when_there_is_no_python3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    python = make_venv(tmp_path / "venv")
+    (python.parent / "python3").unlink()
+    on_path(monkeypatch, python.parent)
+    (stack,) = read(make_project(tmp_path / "app"))
+    assert run_info(stack).outputs["python"] == str(python)
+
+
+def test_no_python_on_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    on_path(monkeypatch, tmp_path / "empty")
+    project = make_project(tmp_path / "app")
+    with pytest.raises(InputError) as err:
+        read(project)
+    assert (err.value.source, err.value.problem) == (
+        str(project), "no Python to run the program with: neither `python3` nor `python` is on the PATH"
+    )
+    monkeypatch.setenv("PULUMI_PYTHON_CMD", "python3.99")
+    with pytest.raises(InputError) as err:
+        read(project)
+    assert err.value.problem == "PULUMI_PYTHON_CMD names `python3.99`, which is not on the PATH"
+
+
+def test_sdk_missing_for_the_python_on_the_path_exits_2_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    python = make_venv(tmp_path / "path-venv", exclude=("pulumi_gcp",))
+    on_path(monkeypatch, python.parent)
+    project = make_project(tmp_path / "app")
+    assert main(["check", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"tierguard: {project}: `pulumi_gcp` is not installed for {python.parent / 'python3'} (the Python "
+        "on the PATH, which the Pulumi CLI runs this program with): run "
+        f"`{python.parent / 'python3'} -m pip install -r requirements.txt`, or give the project a "
+        "`virtualenv` option\n"
+    )
+
+
+def test_a_uv_lock_above_the_project_picks_uv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No `toolchain` option is "auto" (toolchain.go `ResolveToolchain`): a uv.lock picks uv, whose
+    virtualenv sits beside the lock file (uv.go `newUv`)."""
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    python = make_venv(tmp_path / ".venv")
+    on_path(monkeypatch, tmp_path / "empty")
+    (stack,) = read(make_project(tmp_path / "stacks" / "app"))
+    assert run_info(stack).outputs["python"] == str(python)
+    monkeypatch.setenv("UV_PROJECT_ENVIRONMENT", "envs/uv")
+    other = make_venv(tmp_path / "envs" / "uv")
+    (stack,) = read(make_project(tmp_path / "stacks" / "app"))
+    assert run_info(stack).outputs["python"] == str(other)
+
+
+def test_poetry_toolchain_asks_poetry_for_its_venv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """poetry.go `VirtualEnvPath`: the venv is what `poetry env info --path` prints. The `poetry`
+    here is a STAND-IN script (poetry is not installed on this machine) answering just that call."""
+    python = make_venv(tmp_path / "cache" / "venv-app-py3.12")
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "poetry").write_text(
+        f'#!/bin/sh\n[ "$*" = "env info --path" ] && echo {python.parent.parent} && exit 0\nexit 1\n'
+    )
+    (tools / "poetry").chmod(0o755)
+    project = make_project(
+        tmp_path / "app", runtime="runtime:\n  name: python\n  options:\n    toolchain: poetry\n"
+    )
+    on_path(monkeypatch, tmp_path / "empty")
+    with pytest.raises(InputError) as err:
+        read(project)
+    assert err.value.problem.startswith("the poetry toolchain needs `poetry` on the PATH")
+    on_path(monkeypatch, tools)
+    (stack,) = read(project)
+    assert run_info(stack).outputs["python"] == str(python)
 
 
 def test_dependency_missing_in_the_stack_venv(tmp_path: Path) -> None:

@@ -4,6 +4,12 @@ The mapping from staged files to Pulumi projects is tested directly; the hook it
 real: ``pre-commit try-repo`` installs this repository into its own virtual environment (as a user's
 ``.pre-commit-config.yaml`` would) and runs the hook on a throw-away git repository whose commit
 adds a Cloud SQL instance to an app stack (refused) or a ConfigMap (accepted).
+
+The hook's environment holds tierguard and its lean dependencies only; a program runs where the
+Pulumi CLI would run it (issue 22), so the provider SDKs come by one of the two documented routes:
+the stack's own ``virtualenv`` (tested through ``try-repo``), or ``additional_dependencies`` in the
+user's ``.pre-commit-config.yaml`` (tested through ``pre-commit run`` on that file: ``try-repo``
+takes no hook options). Neither: the hook fails as bad input, in one line.
 """
 
 from __future__ import annotations
@@ -17,12 +23,17 @@ from textwrap import dedent
 
 import pytest
 import yaml
+from venvs import make_venv
 
 from tierguard.integrations.precommit import check_args, main, stack_dirs
 
 ROOT = Path(__file__).resolve().parents[1]
 
 APP_PROJECT = "name: shop-app\nruntime: python\ndescription: The shop's app tier.\n"
+APP_PROJECT_WITH_VENV = (
+    "name: shop-app\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
+    "description: The shop's app tier.\n"
+)
 DEV_STACK = "config:\n  gcp:project: shop-dev\n  gcp:region: europe-west1\n"
 DATASTORE_PROGRAM = dedent(
     """\
@@ -157,35 +168,53 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return snapshot
 
 
-def _user_repo(root: Path, program: str) -> Path:
-    """A throw-away repository with an app stack, its program staged for commit."""
+def _user_repo(root: Path, program: str, *, own_venv: bool = False) -> Path:
+    """A throw-away repository with an app stack, its program staged for commit; ``own_venv`` gives
+    the stack a `virtualenv` option and that virtualenv (git-ignored, as a user's would be)."""
     repo = root / "user-repo"
     app = repo / "stacks" / "shop-app"
     app.mkdir(parents=True)
     (repo / "tools").mkdir()
     _git(repo, "init", "-q")
-    (app / "Pulumi.yaml").write_text(APP_PROJECT)
+    (app / "Pulumi.yaml").write_text(APP_PROJECT_WITH_VENV if own_venv else APP_PROJECT)
     (app / "Pulumi.dev.yaml").write_text(DEV_STACK)
     (app / "__main__.py").write_text(program)
+    if own_venv:
+        make_venv(app / "venv")
+        (repo / ".gitignore").write_text("venv/\n")
     (repo / "tools" / "bump_version.py").write_text("print('not a stack')\n")
     _git(repo, "add", "-A")
     return repo
 
 
+def _hook_env(home: Path) -> dict[str, str]:
+    # COLUMNS: the report's table is not wrapped into a narrow terminal's width. PATH: without this
+    # suite's interpreter first (tests/conftest.py), as a user's shell without an activated venv.
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never", "COLUMNS": "200"}
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != str(Path(sys.executable).parent))
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One PRE_COMMIT_HOME per module: pre-commit builds each hook environment once and reuses it."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
 def _try_repo(repo: Path, hook_repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
     """`pre-commit try-repo` over the staged files, as a user trying the hook would run it."""
-    # COLUMNS: the report's table is not wrapped into a narrow terminal's width
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never", "COLUMNS": "200"}
-    env.pop("PYTHONPATH", None)
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "tierguard", "--verbose"],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=600,
+        cwd=repo, env=_hook_env(home), capture_output=True, text=True, timeout=600,
     )
 
 
-def test_commit_adding_a_datastore_to_an_app_stack_is_refused(hook_repo: Path, tmp_path: Path) -> None:
-    repo = _user_repo(tmp_path, DATASTORE_PROGRAM)
-    result = _try_repo(repo, hook_repo, tmp_path / "pre-commit-home")
+def test_commit_adding_a_datastore_to_an_app_stack_is_refused(
+    hook_repo: Path, tmp_path: Path, pre_commit_home: Path
+) -> None:
+    repo = _user_repo(tmp_path, DATASTORE_PROGRAM, own_venv=True)
+    result = _try_repo(repo, hook_repo, pre_commit_home)
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
     assert "tierguard (Pulumi policy check)" in out and "Failed" in out
@@ -194,9 +223,50 @@ def test_commit_adding_a_datastore_to_an_app_stack_is_refused(hook_repo: Path, t
     assert "- exit code: 1" in out  # a mandatory violation (exit 2 would be bad input)
 
 
-def test_clean_commit_passes(hook_repo: Path, tmp_path: Path) -> None:
-    repo = _user_repo(tmp_path, CONFIGMAP_PROGRAM)
-    result = _try_repo(repo, hook_repo, tmp_path / "pre-commit-home")
+def test_clean_commit_passes(hook_repo: Path, tmp_path: Path, pre_commit_home: Path) -> None:
+    repo = _user_repo(tmp_path, CONFIGMAP_PROGRAM, own_venv=True)
+    result = _try_repo(repo, hook_repo, pre_commit_home)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "tierguard (Pulumi policy check)" in out and "Passed" in out
+
+
+def test_a_stack_without_its_sdk_is_bad_input_in_one_line(
+    hook_repo: Path, tmp_path: Path, pre_commit_home: Path
+) -> None:
+    """No virtualenv option and no additional_dependencies: the hook's python3 lacks pulumi_kubernetes."""
+    repo = _user_repo(tmp_path, CONFIGMAP_PROGRAM)
+    result = _try_repo(repo, hook_repo, pre_commit_home)
+    out = result.stdout + result.stderr
+    assert result.returncode == 1 and "- exit code: 2" in out, out  # pre-commit fails any non-zero hook
+    (line,) = [line for line in out.splitlines() if line.startswith("tierguard: ")]
+    assert "stacks/shop-app: `pulumi_kubernetes` is not installed for " in line, line
+    assert "the Python on the PATH, which the Pulumi CLI runs this program with" in line
+    assert "Traceback" not in out
+
+
+def test_additional_dependencies_bring_the_sdks(hook_repo: Path, tmp_path: Path, pre_commit_home: Path) -> None:
+    """The README's second route: the SDKs the stacks import as the hook's additional_dependencies."""
+    repo = _user_repo(tmp_path, NAMESPACE_PROGRAM)
+    rev = _git(hook_repo, "rev-parse", "HEAD").strip()
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{
+        "repo": str(hook_repo), "rev": rev,
+        "hooks": [{"id": "tierguard", "additional_dependencies": ["pulumi-kubernetes>=4.18,<5"]}],
+    }]}))
+    _git(repo, "add", "-A")
+
+    def run() -> tuple[int, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", "--verbose"],
+            cwd=repo, env=_hook_env(pre_commit_home), capture_output=True, text=True, timeout=900,
+        )
+        return done.returncode, done.stdout + done.stderr
+
+    code, out = run()
+    assert code == 1 and "- exit code: 1" in out, out
+    assert "kubernetes:core/v1:Namespace" in out or "shop" in out, out
+    assert "__main__.py:4" in out, out
+    (repo / "stacks" / "shop-app" / "__main__.py").write_text(CONFIGMAP_PROGRAM)
+    _git(repo, "add", "-A")
+    code, out = run()
+    assert code == 0 and "Passed" in out, out

@@ -16,7 +16,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -188,7 +189,7 @@ def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], lis
 
 
 def _install_hint(project: Project, python: Path, module: str) -> str:
-    toolchain = project.runtime_options.get("toolchain", "pip")
+    toolchain = _toolchain(project)
     if toolchain == "uv":
         return "uv sync"
     if toolchain == "poetry":
@@ -200,22 +201,94 @@ def _install_hint(project: Project, python: Path, module: str) -> str:
     return f"{installer} install {module.replace('_', '-')}"
 
 
-def interpreter(project: Project) -> Path:
-    """The Python the CLI would use: the runtime's virtualenv, the toolchain's .venv, or ours."""
-    options = project.runtime_options
-    toolchain = options.get("toolchain", "pip")
-    if options.get("virtualenv"):
-        venv = Path(str(options["virtualenv"]))
-        venv = venv if venv.is_absolute() else project.dir / venv
-        how = f"`python -m venv {options['virtualenv']}` and install requirements.txt into it"
-    elif toolchain in ("uv", "poetry"):
-        venv = project.dir / ".venv"
-        how = (
-            "`uv sync`" if toolchain == "uv"
-            else "`poetry config virtualenvs.in-project true && poetry install`"
+# Which Python runs a program is what the Pulumi CLI's Python language host chooses; followed from
+# pulumi/pulumi v3.276.0 sdk/python/toolchain: toolchain.go `ResolveToolchain` (no `toolchain` option
+# is "auto": a uv.lock, else a poetry.lock, in the program's directory or above picks that tool),
+# pip.go `newPip`/`Command`/`CommandPath` (the `virtualenv` option, relative to the project root,
+# else PULUMI_PYTHON_CMD, else `python3`, then `python`, on the PATH), uv.go `newUv` (the
+# `virtualenv` option, else UV_PROJECT_ENVIRONMENT or `.venv` beside the nearest uv.lock or
+# pyproject.toml) and poetry.go `VirtualEnvPath` (what `poetry env info --path` prints).
+
+
+def _search_up(start: Path, name: str) -> Path | None:
+    """The nearest directory at or above ``start`` holding ``name`` (toolchain.go `searchup`)."""
+    for directory in (start, *start.parents):
+        if (directory / name).exists():
+            return directory
+    return None
+
+
+def _toolchain(project: Project) -> str:
+    chosen = str(project.runtime_options.get("toolchain") or "auto")
+    if chosen != "auto":
+        return chosen
+    directory = project.dir.resolve()
+    if _search_up(directory, "uv.lock"):
+        return "uv"
+    if _search_up(directory, "poetry.lock"):
+        return "poetry"
+    return "pip"
+
+
+def _under(root: Path, path: str) -> Path:
+    return Path(path) if Path(path).is_absolute() else root / path
+
+
+def _uv_venv(project: Project) -> Path:
+    option = project.runtime_options.get("virtualenv")
+    if option:
+        return _under(project.dir, str(option))
+    directory = project.dir.resolve()
+    base = _search_up(directory, "uv.lock") or _search_up(directory, "pyproject.toml") or directory
+    return _under(base, os.environ.get("UV_PROJECT_ENVIRONMENT") or ".venv")
+
+
+def _poetry_venv(project: Project) -> Path:
+    poetry = shutil.which("poetry")
+    if poetry is None:
+        raise InputError(
+            str(project.dir),
+            "the poetry toolchain needs `poetry` on the PATH (or set `toolchain: pip` in Pulumi.yaml)",
         )
+    found = subprocess.run(
+        [poetry, "env", "info", "--path"], cwd=project.dir, capture_output=True, text=True, check=False
+    )
+    path = found.stdout.strip()
+    if found.returncode != 0 or not path:
+        raise InputError(str(project.dir), "poetry has no virtualenv for this project: run `poetry install`")
+    return Path(path)
+
+
+def _python_on_path(project: Project) -> Path:
+    """No virtualenv: PULUMI_PYTHON_CMD, else python3, else python, looked up on the PATH."""
+    wanted = os.environ.get("PULUMI_PYTHON_CMD")
+    names = [wanted] if wanted else (["python", "python3"] if os.name == "nt" else ["python3", "python"])
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            # absolute but not resolved: a venv's python3 is a symlink whose location makes it the venv's
+            return Path(os.path.abspath(found))
+    shown = " nor ".join(f"`{n}`" for n in names)
+    raise InputError(
+        str(project.dir),
+        f"no Python to run the program with: neither {shown} is on the PATH"
+        if len(names) > 1 else f"PULUMI_PYTHON_CMD names `{wanted}`, which is not on the PATH",
+    )
+
+
+def interpreter(project: Project) -> Path:
+    """The Python the Pulumi CLI would run this program with (see the sources above)."""
+    toolchain = _toolchain(project)
+    virtualenv = project.runtime_options.get("virtualenv")
+    if toolchain == "poetry":
+        venv, how = _poetry_venv(project), "`poetry install`"
+    elif toolchain == "uv":
+        venv, how = _uv_venv(project), "`uv sync`"
+    elif virtualenv:
+        venv = _under(project.dir, str(virtualenv))
+        how = f"`python -m venv {virtualenv}` and install requirements.txt into it"
     else:
-        return Path(sys.executable)
+        return _python_on_path(project)
     # absolute but not resolved: the venv's python is a symlink whose location makes it the venv's
     python = Path(os.path.abspath(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")))
     if not python.exists():
@@ -519,10 +592,14 @@ class Session:
         kind = error.get("kind")
         if kind == "missing-module":
             module = (error.get("module") or "?").split(".")[0]
-            where = python.parent.parent if python != Path(sys.executable) else Path(sys.prefix)
+            hint = _install_hint(project, python, module)
+            if _toolchain(project) != "pip" or project.runtime_options.get("virtualenv"):
+                venv = python.parent.parent
+                return InputError(str(project.dir), f"`{module}` is not installed in {venv}: run `{hint}`")
             return InputError(
                 str(project.dir),
-                f"`{module}` is not installed in {where}: run `{_install_hint(project, python, module)}`",
+                f"`{module}` is not installed for {python} (the Python on the PATH, which the Pulumi CLI "
+                f"runs this program with): run `{hint}`, or give the project a `virtualenv` option",
             )
         if kind == "reference":
             return InputError(str(project.dir), error.get("message", "StackReference failed"))
