@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import capture_cache, engine, floor, generate
+from benchmarks import capture_cache, engine, floor, generate, install
 from benchmarks.measure import (
+    REFERENCE_STACKS,
     REPO,
     CliMeasurement,
     PolicyPaths,
@@ -229,6 +230,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="generated programs run side by side through the real `pulumi preview` "
                         "(default 100,1000; needs `make pulumi-cli`)")
     parser.add_argument("--no-cli", action="store_true", help="skip the side-by-side rows with the real CLI")
+    parser.add_argument("--no-install", action="store_true",
+                        help="skip the install size and time of the wheel (lean core vs core + reference)")
     parser.add_argument("--no-floor", action="store_true",
                         help="skip the largest program under the bare SDK mocks (the capture floor)")
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / ".generated",
@@ -264,7 +267,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # cold: every program runs (--no-cache); the capture cache has rows of its own below
         reference = measure_cold_check(tierguard, args.reference_runs, [*packs, "--no-cache"])
         if reference.error is None:  # one more run through the driver, for counts and per-stack capture
-            detail = measure_cli(["check", *packs, "--no-cache"], 1, python=python, timeout=120.0)
+            detail = measure_cli(["check", *REFERENCE_STACKS, *packs, "--no-cache"], 1, python=python,
+                                 timeout=120.0)
             reference.counts, reference.captures = detail.counts, detail.captures
             reference.phases = detail.phases
 
@@ -273,6 +277,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"capture cache: c6ce312, no cache, cold and warm cache, interleaved x {args.reference_runs}")
         cache_rows = capture_cache.measure(args.workdir, args.reference_runs)
         cache_rows["targets"] = capture_cache.targets(cache_rows)
+
+    installs: dict[str, Any] = {"error": "skipped (--no-install)", "rows": []}
+    if not args.no_install:
+        log("install: the wheel into a new virtualenv, lean core and core + reference SDKs")
+        installs = install.measure()
 
     log(f"user policy pack: load x {args.runs}")
     user_pack = measure_user_pack_load(args.runs)
@@ -331,6 +340,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "side_by_side": side_by_side,
         "capture_floor": capture_floor,
         "capture_cache": cache_rows,
+        "install": installs,
         "elapsed_s": elapsed,
     }
 
@@ -370,6 +380,8 @@ def render(report: dict[str, Any]) -> str:
         for t in cache_rows["targets"]:
             lines.append(f"{t['verdict']:<4}  {t['target']}: {t['measured']}")
             lines.extend(f"        in the way: {why}" for why in t["in the way"])
+    lines.append("")
+    lines.extend(install.table(report.get("install") or {"error": "not measured"}))
     side = report["side_by_side"]
     lines.append("")
     if side.get("rows"):
@@ -390,6 +402,8 @@ def render(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # as an activated virtualenv: programs run under the python3 on the PATH, as the Pulumi CLI runs them
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     report = run(args)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+REFERENCE_STACKS = [str(REPO / "reference_stacks" / tier) for tier in ("identity", "infra", "app")]
 PACKS_DIR = REPO / "policypacks"
 
 
@@ -186,8 +187,8 @@ def measure_cli(
 def measure_cold_check(
     tierguard: str, runs: int, extra: Sequence[str] = (), timeout: float = 120.0
 ) -> CliMeasurement:
-    """``tierguard check`` with no path (the reference stacks), the real console script."""
-    m = CliMeasurement(command=[tierguard, "check", *extra])
+    """``tierguard check`` of the reference stacks (what ``make check`` runs), the real console script."""
+    m = CliMeasurement(command=[tierguard, "check", *REFERENCE_STACKS, *extra])
     walls: list[float] = []
     peaks: list[int] = []
     for _ in range(runs):
