@@ -2,7 +2,8 @@
 
 Each case takes one genuine (or derived) CLI fixture from ``tests/fixtures/pulumi-json``, applies a
 few mutations drawn by hypothesis -- delete a key, swap a value's type, duplicate a step or event,
-drop a list item -- and runs every reader (``read_stack_text``, ``read_plan_text``) and the
+drop a list item, set a field of an asset or archive (text, path, uri, hash, assets) to any JSON
+type -- and runs every reader (``read_stack_text``, ``read_plan_text``) and the
 ``check`` and ``plan`` commands in-process. The contract: exit 0, 1 or 2, never a traceback.
 
 The same strategy drives ``tests/test_fuzz_readers.py`` (a few hundred cases); this target runs
@@ -36,6 +37,12 @@ FIXTURE_FILES = tuple(
 SWAPS: tuple[Any, ...] = (None, 0, -1, 1.5, True, "", "x", [], [1], ["a", None], {}, {"k": [1]})
 
 Path_ = tuple[Any, ...]
+
+# The signed objects whose fields are typed (tierguard.readers.export._check_asset/_check_archive),
+# and the fields a mutation sets, present or not.
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+ASSET_SIGS = ("c44067f5952c0a294b673a41bacd8c17", "0def7320c3a5731c473e5ecbe6d01bc7")
+ASSET_FIELDS = ("text", "path", "uri", "hash", "assets")
 
 
 def load_fixture(name: str) -> tuple[Any, bool]:
@@ -73,6 +80,12 @@ def _parent(doc: Any, path: Path_) -> Any:
     return doc
 
 
+def _assets(doc: Any) -> list[Path_]:
+    """Paths of the assets and archives (nested members included)."""
+    return [path for path in paths(doc)
+            if isinstance(value := _parent(doc, path)[path[-1]], dict) and value.get(SIG_KEY) in ASSET_SIGS]
+
+
 def _lists(doc: Any) -> list[Path_]:
     """Paths of the non-empty lists (steps, events, members, ...), the root included."""
     found = [()] if isinstance(doc, list) and doc else []
@@ -85,7 +98,8 @@ def _lists(doc: Any) -> list[Path_]:
 
 @dataclass
 class Mutation:
-    """One edit: ``kind`` is delete, swap, duplicate or drop; ``path`` says where."""
+    """One edit: ``kind`` is delete, swap, duplicate, drop or asset (a swap of, or a new, asset or
+    archive field); ``path`` says where."""
 
     kind: str
     path: Path_
@@ -99,7 +113,7 @@ class Mutation:
         target = _parent(doc, self.path) if self.path else None
         if self.kind == "delete":
             del target[self.path[-1]]
-        elif self.kind == "swap":
+        elif self.kind in ("swap", "asset"):
             target[self.path[-1]] = copy.deepcopy(self.value)
         elif self.kind in ("duplicate", "drop"):
             seq = doc
@@ -120,8 +134,14 @@ def mutated(draw: st.DrawFn, max_mutations: int = 3) -> tuple[str, str, list[Mut
     doc, lines = load_fixture(name)
     applied: list[Mutation] = []
     for _ in range(draw(st.integers(1, max_mutations))):
-        kind = draw(st.sampled_from(("delete", "swap", "swap", "duplicate", "drop")))
-        if kind in ("duplicate", "drop"):
+        kind = draw(st.sampled_from(("delete", "swap", "swap", "duplicate", "drop", "asset")))
+        if kind == "asset":
+            signed = _assets(doc)
+            if not signed:
+                continue
+            at = (*draw(st.sampled_from(signed)), draw(st.sampled_from(ASSET_FIELDS)))
+            mutation = Mutation(kind, at, draw(st.sampled_from(SWAPS)))
+        elif kind in ("duplicate", "drop"):
             lists = _lists(doc)
             if not lists:
                 continue
@@ -237,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             outcome = run_case(text, workdir)
             counts["documents"] += 1
             counts["documents with a traceback"] += outcome.crashed
+            counts["documents with an asset/archive mutation"] += any(m.kind == "asset" for m in mutations)
             for label, result in outcome.results.items():
                 per_entry[f"{label}: {result}"] += 1
             for line in outcome.tracebacks:
@@ -247,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"fuzz: {counts['documents']} mutated documents from {len(FIXTURE_FILES)} CLI fixtures")
     print(f"  documents with a traceback: {counts['documents with a traceback']}")
+    print(f"  documents with an asset/archive mutation: {counts['documents with an asset/archive mutation']}")
     for key in sorted(per_entry):
         print(f"  {key:<40} {per_entry[key]:>6}")
     for line, n in crashes.most_common(args.show):

@@ -42,44 +42,96 @@ def _is_str(value: Any) -> bool:
     return isinstance(value, str)
 
 
+def _bad(path: list[str | int], problem: str) -> BadValue:
+    error = BadValue(problem)
+    error.path = path
+    return error
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's type as the readers word it (``an array``)."""
+    from tierguard.readers.schema import _TYPE_NAMES
+
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _not_strings(value: dict[str, Any], what: str, fields: tuple[str, ...]) -> None:
+    for field in fields:
+        if field in value and not _is_str(value[field]):
+            raise _bad([field], f"{what} {field} must be a string, got {_kind(value[field])}")
+
+
+# The fields of assets and archives, typed as the engine's deserializers type them
+# (sdk/go/common/resource/asset.Deserialize, archive.Deserialize): every one present must be a string,
+# except that a non-empty archive path is read first and ends the read (its uri is then never looked at).
+# pulumi-policy (deserialize._deserialize_asset/_archive) hands them to pulumi.FileAsset, StringAsset,
+# ... which raise TypeError on anything but a string.
+_ASSET_STRINGS = ("hash", "path", "text", "uri")
+
+
+def _check_asset(value: dict[str, Any]) -> None:
+    _not_strings(value, "an asset's", _ASSET_STRINGS)
+    if not any(k in value for k in ("path", "text", "uri")):
+        raise _bad([], "an asset needs path, text or uri")
+
+
+def _check_archive(value: dict[str, Any]) -> None:
+    _not_strings(value, "an archive's", ("hash", "path"))
+    if not (_is_str(value.get("path")) and value["path"]):
+        _not_strings(value, "an archive's", ("uri",))
+    # pulumi-policy reads `assets` first, whatever else is there; the engine wants an object.
+    if "assets" in value and not isinstance(value["assets"], dict):
+        raise _bad(["assets"], f"an archive's assets must be an object, got {_kind(value['assets'])}")
+    if not any(k in value for k in ("assets", "path", "uri")):
+        raise _bad([], "an archive needs assets (an object), path or uri")
+    for name, item in (value.get("assets") or {}).items():
+        if not (isinstance(item, dict) and item.get(_SIG_KEY) in (wire.ASSET_SIG, wire.ARCHIVE_SIG)):
+            raise _bad(["assets", name], "an archive's assets must be assets or archives")
+        try:
+            (_check_asset if item[_SIG_KEY] == wire.ASSET_SIG else _check_archive)(item)
+        except BadValue as error:
+            error.path[:0] = ["assets", name]
+            raise
+
+
+def _check_resource(value: dict[str, Any]) -> None:
+    if not (_is_str(value.get("urn")) and split_urn(value["urn"])[2] != ""):
+        raise _bad([], "a resource reference needs a well-formed urn")
+
+
+def _check_output(value: dict[str, Any]) -> None:
+    deps = value.get("dependencies", [])
+    urns = isinstance(deps, list) and all(map(_is_str, deps))
+    if not (isinstance(value.get("secret", False), bool) and urns):
+        raise _bad([], "an output value needs a boolean secret and a list of URNs as dependencies")
+
+
 # Signed objects (assets, archives, resource references, output values) as the SDK unmarshals them:
-# signature -> a check of the object, and what it should look like (the SDK asserts otherwise).
-_SIGNED: dict[str, tuple[Any, str]] = {
-    wire.ASSET_SIG: (
-        lambda v: any(k in v for k in ("path", "text", "uri")), "an asset needs path, text or uri"
-    ),
-    wire.ARCHIVE_SIG: (
-        lambda v: isinstance(v.get("assets"), dict) or _is_str(v.get("path")) or _is_str(v.get("uri")),
-        "an archive needs assets (an object), path or uri",
-    ),
-    wire.RESOURCE_SIG: (
-        lambda v: split_urn(v["urn"])[2] != "" if _is_str(v.get("urn")) else False,
-        "a resource reference needs a well-formed urn",
-    ),
-    wire.OUTPUT_SIG: (
-        lambda v: isinstance(v.get("secret", False), bool)
-        and isinstance(v.get("dependencies", []), list)
-        and all(_is_str(d) for d in v.get("dependencies", [])),
-        "an output value needs a boolean secret and a list of URNs as dependencies",
-    ),
+# signature -> a check that raises BadValue where the SDK would assert or raise.
+_SIGNED: dict[str, Any] = {
+    wire.ASSET_SIG: _check_asset,
+    wire.ARCHIVE_SIG: _check_archive,
+    wire.RESOURCE_SIG: _check_resource,
+    wire.OUTPUT_SIG: _check_output,
 }
+# Signed objects whose fields are kept as they are: an asset's are strings, an archive's are strings or
+# (its assets) assets and archives, already checked whole; a "[secret]" there is text, not a secret.
+_LEAF_SIGS = frozenset({wire.ASSET_SIG, wire.ARCHIVE_SIG})
+
+
+def check_signed(value: dict[str, Any]) -> None:
+    """Raise :class:`BadValue` if the signed object ``value`` is one the SDK could not unmarshal."""
+    check = _SIGNED.get(value[_SIG_KEY]) if _is_str(value[_SIG_KEY]) else None
+    if check is None:
+        raise BadValue(f"unknown Pulumi signature {json.dumps(value[_SIG_KEY])[:40]}")
+    check(value)
 
 
 def _signed(value: dict[str, Any]) -> dict[str, Any]:
-    spec = _SIGNED.get(value[_SIG_KEY]) if _is_str(value[_SIG_KEY]) else None
-    if spec is None:
-        raise BadValue(f"unknown Pulumi signature {json.dumps(value[_SIG_KEY])[:40]}")
-    check, shape = spec
-    if not check(value):
-        raise BadValue(shape)
-    out = {k: wire_inputs(v) for k, v in value.items() if k != _DEFAULTS_KEY}
-    if value[_SIG_KEY] == wire.ARCHIVE_SIG and isinstance(out.get("assets"), dict):
-        for name, item in out["assets"].items():
-            if not (isinstance(item, dict) and item.get(_SIG_KEY) in (wire.ASSET_SIG, wire.ARCHIVE_SIG)):
-                error = BadValue("an archive's assets must be assets or archives")
-                error.path = ["assets", name]
-                raise error
-    return out
+    check_signed(value)
+    if value[_SIG_KEY] in _LEAF_SIGS:
+        return value
+    return {k: wire_inputs(v) for k, v in value.items() if k != _DEFAULTS_KEY}
 
 
 def wire_inputs(value: Any) -> Any:
@@ -160,15 +212,54 @@ def _prop_deps(value: Any) -> dict[str, list[str]]:
     return {k: list(v or []) for k, v in value.items()}
 
 
+def _refused(error: BadValue, root: str, urn: str, source: str) -> InputError:
+    from tierguard.readers.schema import json_path
+
+    return InputError(source, f"resource {urn}: {json_path(error.path, root=root)}: {error.problem}")
+
+
 def _wired(value: dict[str, Any], root: str, urn: str, source: str) -> Any:
     """:func:`wire_inputs`, a value the SDK could not unmarshal refused with its property path."""
     try:
         return wire_inputs(value)
     except BadValue as error:
-        from tierguard.readers.schema import json_path
+        raise _refused(error, root, urn, source) from None
 
-        where = json_path(error.path, root=root)
-        raise InputError(source, f"resource {urn}: {where}: {error.problem}") from None
+
+def _check_wire(value: Any) -> None:
+    """:func:`check_signed` on every signed object inside a wire-form value, a secret's value
+    included (pulumi-policy unwraps it before it rebuilds the assets inside)."""
+    if isinstance(value, dict):
+        if _SIG_KEY not in value:
+            items: Any = value.items()
+        elif value[_SIG_KEY] == _SECRET_SIG:
+            _check_wire(value.get("value"))
+            return
+        else:
+            check_signed(value)
+            if value[_SIG_KEY] in _LEAF_SIGS:
+                return
+            items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return
+    for key, item in items:
+        try:
+            _check_wire(item)
+        except BadValue as error:
+            error.path.insert(0, key)
+            raise
+
+
+def check_inputs(res: Resource, source: str) -> None:
+    """Refuse a captured resource (inputs already in the wire form, registered by a program) whose
+    inputs hold a signed object the SDK could not unmarshal: the engine refuses the registration
+    (plugin.UnmarshalPropertyValue -> asset.Deserialize), pulumi-policy would raise."""
+    try:
+        _check_wire(res.inputs)
+    except BadValue as error:
+        raise _refused(error, "inputs", res.urn, source) from None
 
 
 def resource_from_state(state: dict[str, Any], source: str, with_outputs: bool = False) -> Resource:

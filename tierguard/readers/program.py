@@ -30,6 +30,7 @@ from tierguard.capture import RunnerFailure, RunnerProcess, cache
 from tierguard.model import wire
 from tierguard.model.files import load_json_object, load_yaml
 from tierguard.model.records import InputError, Location, Resource, Stack
+from tierguard.readers.export import check_inputs
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 # Keys that make a Pulumi.yaml `config:` entry a declaration ({type, default, ...}) not a value.
@@ -550,7 +551,8 @@ class Session:
                 return None  # run the program: it raises the error where it belongs
             if cache.value_digest(outputs) != digest:
                 return None
-        return _run_from(entry["result"], time.perf_counter() - started, config, secret_keys, cached=True)
+        seconds = time.perf_counter() - started
+        return _run_from(entry["result"], seconds, config, secret_keys, cached=True, source=project.dir)
 
     def _capture(
         self, project: Project, stack: str, python: Path, request: dict[str, Any], entry_key: str | None
@@ -586,7 +588,9 @@ class Session:
         if self.cache is not None and entry_key is not None:
             deps = cache.dependencies(used.get("files", []), used.get("packages", {}))
             self.cache.store(entry_key, {"result": result, "deps": deps, "references": asked})
-        return _run_from(result, seconds, request["config"], request["secret_keys"], cached=False)
+        return _run_from(
+            result, seconds, request["config"], request["secret_keys"], cached=False, source=project.dir
+        )
 
     def _error(self, project: Project, python: Path, error: dict[str, Any]) -> InputError:
         kind = error.get("kind")
@@ -611,10 +615,15 @@ class Session:
 
 
 def _run_from(
-    result: dict[str, Any], seconds: float, config: dict[str, str], secret_keys: list[str], *, cached: bool
+    result: dict[str, Any], seconds: float, config: dict[str, str], secret_keys: list[str], *, cached: bool,
+    source: Path,
 ) -> Run:
+    resources = [_resource(rec) for rec in result["resources"]]
+    for res in resources:  # a program can pass any dict as an input, a hand-made "asset" too
+        loc = res.location
+        check_inputs(res, (f"{loc.file}:{loc.line}" if loc.line else loc.file) if loc else str(source))
     return Run(
-        resources=[_resource(rec) for rec in result["resources"]],
+        resources=resources,
         outputs=result.get("outputs", {}),
         python=result.get("python", ""),
         seconds=seconds,
