@@ -20,6 +20,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -87,6 +89,15 @@ class Diagnostic:
 class AnalyzerClient:
     stub: analyzer_pb2_grpc.AnalyzerStub
     providers: dict[str, Resource] = field(default_factory=dict)
+    # what the pack process wrote (stdout after its port line, and stderr), line by line, as the
+    # engine reads both into its log; :meth:`take_output` hands over what has arrived so far
+    output: deque[str] = field(default_factory=deque)
+
+    def take_output(self) -> str:
+        taken = []
+        while self.output:  # popleft is atomic: a line the reader appends meanwhile stays for later
+            taken.append(self.output.popleft())
+        return "".join(taken)
 
     def get_info(self) -> analyzer_pb2.AnalyzerInfo:
         return self.stub.GetAnalyzerInfo(empty_pb2.Empty())
@@ -230,14 +241,21 @@ def launch_pack(
         stderr=subprocess.PIPE,
     )
     channel = None
+    output: deque[str] = deque()
+    # stderr is read from the start (a pack that writes much there before serving must not block),
+    # stdout once its first line, the port, is read -- as the engine does (plugin.go, runtrace)
+    readers = [_reader(proc.stderr, output)]
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline().decode().strip()
         if not first.isdigit():
-            with suppress(subprocess.TimeoutExpired):  # stdout closed: the pack is exiting
-                proc.wait(timeout=30)
-            err = proc.stderr.read().decode() if proc.poll() is not None and proc.stderr else ""
+            if not first:  # stdout closed: the pack is exiting, its stderr says why
+                with suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=30)
+                readers[0].join(timeout=30)
+            err = "".join(output)
             raise RuntimeError(f"policy pack {pack_dir} did not print a port (got {first!r}): {err[-2000:]}")
+        readers.append(_reader(proc.stdout, output))
         channel = grpc.insecure_channel(
             f"127.0.0.1:{first}",
             options=[
@@ -246,15 +264,29 @@ def launch_pack(
             ],
         )
         grpc.channel_ready_future(channel).result(timeout=30)
-        yield AnalyzerClient(analyzer_pb2_grpc.AnalyzerStub(channel))
+        yield AnalyzerClient(analyzer_pb2_grpc.AnalyzerStub(channel), output=output)
     finally:
         if channel is not None:
             channel.close()
         proc.kill()
         proc.wait(timeout=10)
+        for reader in readers:  # the pipes end with the process: every line is in `output` now
+            reader.join(timeout=10)
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def _reader(stream: Any, into: deque[str]) -> threading.Thread:
+    """A daemon thread appending each line of ``stream`` (a pack's pipe) to ``into``."""
+
+    def read() -> None:
+        for line in iter(stream.readline, b""):
+            into.append(line.decode(errors="replace"))
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
 
 
 def analyze_over_grpc(

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from inspect import isawaitable
 from types import MappingProxyType
@@ -56,6 +57,7 @@ from pulumi_policy.proxy import (
 
 from tierguard.crossguard.analyzer_view import analyzer_props, provider_urn, stack_property_dependencies
 from tierguard.crossguard.packconfig import PackConfig, PolicyConfig
+from tierguard.evaluate.packio import PackOutput
 from tierguard.model import wire
 from tierguard.model.records import (
     Exempted,
@@ -168,6 +170,14 @@ def configure_runtime(stack: Stack) -> None:
 
 
 _NONE = object()
+# around a built-in pack's calls: its code prints nothing, so nothing is redirected
+_AS_IS: AbstractContextManager[Any] = nullcontext()
+
+
+def output_of(pack: Pack) -> AbstractContextManager[Any]:
+    """Around each call into ``pack``: a user's pack's own output goes to stderr, prefixed with
+    its name (never to stdout, where the report goes); a built-in pack's is left as it is."""
+    return PackOutput(pack.name) if pack.source else _AS_IS
 
 
 class _Providers:
@@ -222,6 +232,7 @@ class _PolicyRun:
         self.fallback = Location(stack.project_file) if stack.project_file else None
         self.by_urn: dict[str, Resource] = {}
         self.res: Resource | None = None
+        self.output = output_of(pack)
 
     def __call__(self, message: str, urn: str | None = None) -> None:
         """``report_violation``: the message is the description, a newline, and the detail."""
@@ -258,7 +269,8 @@ class _PolicyRun:
         self.res = res
         urn = res.urn if res is not None else self.stack.root_urn
         try:
-            _run(self.policy.validate(args, self))
+            with self.output:
+                _run(self.policy.validate(args, self))
         except UnknownValueError as exc:
             self.result.findings.append(
                 Finding(
@@ -513,7 +525,8 @@ class Evaluator:
                 res.type, props, res.urn, res.name, opts, provider, dict(config), stack.tags
             )
             try:
-                new_props = _run(policy.remediate(args))
+                with output_of(pack):
+                    new_props = _run(policy.remediate(args))
                 if new_props:
                     props = new_props
                     inputs = dict(serialize_properties(new_props))
