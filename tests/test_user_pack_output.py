@@ -136,3 +136,97 @@ def test_printing_to_stdout_before_serving_fails_as_under_the_cli(tmp_path: Path
     (line,) = tierguard_says(captured.err)
     assert "policy pack stdout-pack: prints to stdout while it loads" in line
     assert "wrote an invalid port to stdout" in line
+
+
+# -- a pack that fails ------------------------------------------------------------------------------
+
+FAILING = """
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+
+def judge(args, report_violation):
+    if args.resource_type == "gcp:storage/bucket:Bucket":
+        {body}
+
+
+def fix(args):
+    if args.resource_type == "gcp:storage/bucket:Bucket":
+        return {returned}
+
+
+PolicyPack(
+    name="failing-pack",
+    enforcement_level=EnforcementLevel.{level},
+    policies=[ResourceValidationPolicy(name="judge-buckets", description="Judge buckets.",
+                                       validate=judge, remediate=fix)],
+)
+"""
+BUCKET = f"urn:pulumi:dev::{PROJECT}::gcp:storage/bucket:Bucket::open"
+
+
+def _fails(tmp_path: Path, capsys, fmt: str, body: str = "pass", returned: str = "None",
+           level: str = "ADVISORY") -> str:
+    source = FAILING.format(body=body, returned=returned, level=level)
+    pack = _pack(tmp_path, source, name="failing")
+    code = main(["check", str(_export(tmp_path)), "--policy-pack", str(pack), "--format", fmt])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""  # never a partial document
+    (line,) = tierguard_says(captured.err)
+    assert "Traceback" not in captured.err
+    return line
+
+
+def _traceback_of(line: str) -> str:
+    match = re.search(r"\(traceback: (\S+)\)$", line)
+    assert match, line
+    return Path(match[1]).read_text()
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "junit", "text"])
+def test_a_policy_that_raises_exits_2_with_one_line(tmp_path: Path, capsys, fmt: str) -> None:
+    line = _fails(tmp_path, capsys, fmt, body="raise ValueError('no rule for ' + args.name)")
+    assert f"__main__.py:7: policy pack failing-pack: policy judge-buckets: resource {BUCKET}: " in line
+    assert "ValueError: no rule for open (traceback: " in line
+    trace = _traceback_of(line)
+    assert trace.startswith("Traceback (most recent call last):") and "in judge" in trace
+
+
+def test_a_violation_the_sdk_rejects(tmp_path: Path, capsys) -> None:
+    line = _fails(tmp_path, capsys, "json", body="report_violation(42)")
+    assert f"policy judge-buckets: resource {BUCKET}: TypeError: Expected message to be a string" in line
+
+
+def test_a_remediation_that_returns_no_properties(tmp_path: Path, capsys) -> None:
+    line = _fails(tmp_path, capsys, "json", returned="'not properties'", level="REMEDIATE")
+    assert "policy judge-buckets: resource" in line
+    assert "TypeError: remediate returned a str, not a dict of properties" in line
+
+
+def test_raising_at_load_names_the_line_and_keeps_the_traceback(tmp_path: Path, capsys) -> None:
+    source = "import pulumi_policy\n\nraise RuntimeError('rules table\\nis broken')\n"
+    pack = _pack(tmp_path, source, name="broken")
+    code = main(["check", str(_export(tmp_path)), "--policy-pack", str(pack), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    (line,) = tierguard_says(captured.err)
+    assert "__main__.py:3: policy pack broken: RuntimeError: rules table is broken (traceback: " in line
+    assert "RuntimeError: rules table" in _traceback_of(line)
+
+
+def test_a_secret_in_the_message_is_redacted(tmp_path: Path, capsys) -> None:
+    doc = json.loads(_export(tmp_path).read_text())
+    doc["deployment"]["resources"][1]["inputs"]["password"] = {
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        "plaintext": json.dumps("hunter2-secret"),
+    }
+    (tmp_path / "export.json").write_text(json.dumps(doc))
+    source = FAILING.format(body="raise ValueError(str(args.props['password']))", returned="None",
+                            level="ADVISORY")
+    pack = _pack(tmp_path, source, name="leaky")
+    code = main(["check", str(tmp_path / "export.json"), "--policy-pack", str(pack), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    (line,) = tierguard_says(captured.err)
+    assert "ValueError: [secret]" in line, line
+    assert "hunter2-secret" not in captured.err and "hunter2-secret" not in _traceback_of(line)

@@ -211,3 +211,23 @@ def test_a_venv_pack_printing_to_stdout_before_serving_fails(venv_pack: Path, tm
     assert code == 2 and captured.out == ""
     (line,) = captured.err.splitlines()
     assert "policy pack stdout-first: prints to stdout while it loads ('ACME-SAYS loading')" in line
+
+
+def test_a_venv_pack_that_raises_exits_2_with_one_line(venv_pack: Path, tmp_path, capsys) -> None:
+    source = PRINTING_MAIN.replace(
+        "    print('ACME-SAYS looking at', args.name)\n",
+        "    print('ACME-SAYS looking at', args.name)\n    raise KeyError('no table for ' + args.name)\n",
+    )
+    pack = _venv_pack_with(venv_pack, tmp_path, "raising", source)
+    code = main(["check", str(_export(tmp_path)), "--policy-pack", str(pack), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    said = [ln for ln in captured.err.splitlines() if not ln.startswith("tierguard: pack ")]
+    (line,) = said
+    assert "Traceback" not in captured.err
+    assert f"{pack / '__main__.py'}:" in line
+    owners = "urn:pulumi:dev::shop::gcp:projects/iAMMember:IAMMember::owners"
+    assert f"policy pack acme-iam: resource {owners}: " in line
+    assert "KeyError: 'no table for owners' (in no_forbidden_roles) (traceback: " in line
+    trace = Path(line.rsplit("(traceback: ", 1)[1].rstrip(")")).read_text()
+    assert "Traceback (most recent call last)" in trace and "no_forbidden_roles" in trace

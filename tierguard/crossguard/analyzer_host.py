@@ -44,6 +44,12 @@ _LEVELS = {
 }
 _LEVEL_NAMES = {v: k for k, v in _LEVELS.items()}
 _MAX_MESSAGE = 1024 * 1024 * 400
+# `python -m pulumi.policy` with grpc's server errors (a policy's exception) logged to stderr
+_LOGGING_MAIN = (
+    "import logging, runpy, sys; "
+    "logging.getLogger('grpc._server').addHandler(logging.StreamHandler(sys.stderr)); "
+    "sys.argv[0] = 'pulumi.policy'; runpy.run_module('pulumi.policy', run_name='__main__', alter_sys=True)"
+)
 # The pack never calls back into the engine for analysis; the CLI passes its own address here.
 _ENGINE_ADDRESS = "127.0.0.1:0"
 
@@ -216,11 +222,14 @@ def launch_pack(
     dry_run: bool = True,
     extra_env: dict[str, str] | None = None,
     legacy_env: bool = False,
+    log_errors: bool = False,
 ) -> Iterator[AnalyzerClient]:
     """Start a pack exactly as today's Pulumi CLI does (``RunPlugin``: the caller's environment, no
     ``PULUMI_*`` stack variables) and yield a client for it. ``legacy_env`` imitates the retired
     ``pulumi-analyzer-policy-python`` route instead, which set ``project``, ``stack``, ``dry_run``
-    and ``config`` as ``PULUMI_PROJECT``/``PULUMI_STACK``/``PULUMI_DRY_RUN``/``PULUMI_CONFIG``."""
+    and ``config`` as ``PULUMI_PROJECT``/``PULUMI_STACK``/``PULUMI_DRY_RUN``/``PULUMI_CONFIG``.
+    ``log_errors`` makes grpc's server log a policy's exception with its traceback on the pack's
+    stderr (grpc's logger has only a NullHandler: under the CLI the engine gets the message alone)."""
     pack_dir = Path(pack_dir).resolve()
     env = dict(os.environ)
     if legacy_env:
@@ -233,8 +242,11 @@ def launch_pack(
             }
         )
     env.update(extra_env or {})
+    command = [python, "-u", "-m", "pulumi.policy", _ENGINE_ADDRESS, str(pack_dir)]
+    if log_errors:
+        command[2:4] = ["-c", _LOGGING_MAIN]
     proc = subprocess.Popen(
-        [python, "-u", "-m", "pulumi.policy", _ENGINE_ADDRESS, str(pack_dir)],
+        command,
         cwd=pack_dir,
         env=env,
         stdout=subprocess.PIPE,

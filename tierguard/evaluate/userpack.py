@@ -36,7 +36,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from tierguard.evaluate.packio import emit_lines
+from tierguard.evaluate.packio import emit_lines, from_analyzer, from_exception
 from tierguard.model.files import load_yaml
 from tierguard.model.records import Finding, InputError, Location, Remediation, Result, Stack
 from tierguard.policies.base import Pack, foreign_rule, register_rule, rule_of
@@ -238,10 +238,8 @@ def _load_in_process(project: PackProject) -> Pack:
             raise InputError(
                 str(main), f"policy pack {directory.name}: exited ({exc.code}) before building a PolicyPack"
             ) from None
-        except Exception as exc:  # the pack's own error: its message and line, no traceback
-            raise InputError(
-                _where(exc, directory), f"policy pack {directory.name}: {type(exc).__name__}: {exc}"
-            ) from None
+        except Exception as exc:  # the pack's own error: its message and line, the traceback in a file
+            raise from_exception(exc, name, None, None, directory, where=str(main)).finished() from None
     if captured is None:
         raise InputError(
             str(main), f"policy pack {directory.name}: __main__.py never constructs a PolicyPack"
@@ -365,7 +363,7 @@ def _load_in_venv(project: PackProject) -> Pack:
         )
     stack = ExitStack()
     try:
-        client = stack.enter_context(launch_pack(project.directory, python=str(python)))
+        client = stack.enter_context(launch_pack(project.directory, python=str(python), log_errors=True))
         info = client.get_info()
     except Exception as exc:
         stack.close()
@@ -416,7 +414,7 @@ def _load_in_venv(project: PackProject) -> Pack:
         enforcement_level="advisory",
         initial_config=initial,
         source=str(project.directory),
-        runner=AnalyzerRunner(client),
+        runner=AnalyzerRunner(client, stack.close, project.directory),
     )
     for policy in policies:
         register_rule(policy, foreign_rule(policy, pack.name))
@@ -426,10 +424,28 @@ def _load_in_venv(project: PackProject) -> Pack:
 class AnalyzerRunner:
     """Evaluates a pack served in its own process: the CLI's calls, diagnostics turned into findings."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, close: Callable[[], None], directory: Path) -> None:
         self.client = client
+        self.close = close  # ends the pack's process (idempotent)
+        self.directory = directory
 
     def evaluate(self, pack: Pack, stack: Stack, configured: dict[str, Any], result: Result) -> None:
+        import grpc
+
+        self.urn: str | None = None
+        secrets = {stack.config[k] for k in stack.config_secret_keys if stack.config.get(k)}
+        try:
+            self._evaluate(pack, stack, configured, result)
+        except grpc.RpcError as exc:  # the pack raised: its process is done, its stderr tells what
+            self.close()
+            details = exc.details() if hasattr(exc, "details") else str(exc)
+            _CACHE.pop(self.directory.resolve(), None)  # a later load starts it afresh
+            raise from_analyzer(
+                pack.name, self.urn, self.client.take_output(), details or str(exc), self.directory, secrets
+            ) from None
+        emit_lines(pack.name, self.client.take_output(), secrets=secrets)
+
+    def _evaluate(self, pack: Pack, stack: Stack, configured: dict[str, Any], result: Result) -> None:
         client = self.client
         client.configure_stack(stack)  # the engine sends ConfigureStack first, then Configure
         client.configure(configured)
@@ -440,6 +456,7 @@ class AnalyzerRunner:
         fallback = Location(stack.project_file) if stack.project_file else None
         inputs_of: dict[str, dict[str, Any]] = {}
         for res in stack.resources:
+            self.urn = res.urn
             inputs = res.inputs
             if remediating:
                 inputs, remediations, skipped = client.remediate_full(res)
@@ -454,9 +471,9 @@ class AnalyzerRunner:
             result.not_applicable.extend((n, res.urn, r) for n, r in skipped)
             for d in diagnostics:
                 result.findings.append(self._finding(d, rules, by_urn, stack, fallback, pack))
+        self.urn = None  # a stack policy judges no one resource
         for d in client.analyze_stack(stack.resources, inputs_of):
             result.findings.append(self._finding(d, rules, by_urn, stack, fallback, pack))
-        emit_lines(pack.name, client.take_output())
 
     @staticmethod
     def _finding(
