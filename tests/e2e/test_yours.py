@@ -233,3 +233,45 @@ def test_a_failing_pack_fails_the_preview_and_the_check(ws, tmp_path: Path, case
         trace = re.search(r"\(traceback: (\S+)\)$", said[0])
         if trace:
             assert "Traceback (most recent call last)" in Path(trace[1]).read_text()
+
+
+NAMING = '''
+from pulumi_policy import PolicyPack, ResourceValidationPolicy
+
+
+def named(args, report_violation):
+    if args.resource_type == "gcp:compute/network:Network":
+        report_violation("networks need a team label")
+
+
+PolicyPack(name="my-naming", policies=[
+    ResourceValidationPolicy(name="network-team-label", description="Networks carry a team.", validate=named),
+])
+'''
+
+
+def test_a_users_pack_reads_no_tierguard_exemption_under_the_cli_nor_under_tierguard(
+    ws, tmp_path: Path, monkeypatch
+) -> None:
+    # tierguard's exemptions are read by tierguard's own packs (its server keeps ConfigureStack's
+    # config); a plain pulumi-policy pack runs on pulumi-policy's server, which never sees them, so
+    # its finding stands under the CLI -- and tierguard gives the same verdict, not a kinder one
+    monkeypatch.setenv("TIERGUARD_TODAY", "2026-12-01")
+    project = _stack(ws, tmp_path)
+    entry = {"policy": "network-team-label", "resource": "vpc", "reason": "legacy", "expires": "2026-12-31"}
+    for key, value in entry.items():
+        ws.run("config", "set", "--path", f"tierguard:exemptions[0].{key}", value, cwd=project).check()
+    pack = _pack(tmp_path, "naming", NAMING)
+    events = tmp_path / "events.jsonl"
+    preview = ws.preview(project, "dev", "--json", "--event-log", str(events), "--policy-pack", str(pack))
+    assert preview.returncode == 0, preview.stderr[-3000:]
+    logged = [e["policyEvent"] for e in pulumi_cli.read_events(events) if "policyEvent" in e]
+    assert [(e["policyName"], e["resourceUrn"]) for e in logged] == [("network-team-label", NETWORK)]
+    document = tmp_path / "preview.json"
+    document.write_text(preview.stdout)
+    for target in (str(project), str(document)):
+        out = tierguard("check", target, "--policy-pack", str(pack), "--format", "json", cwd=project)
+        assert out.returncode == 0, out.stderr[-3000:]
+        report = json.loads(out.stdout)
+        assert [(v["policy"], v["urn"]) for v in report["violations"]] == [("network-team-label", NETWORK)]
+        assert report["exempted"] == []
