@@ -275,3 +275,145 @@ def test_a_users_pack_reads_no_tierguard_exemption_under_the_cli_nor_under_tierg
         report = json.loads(out.stdout)
         assert [(v["policy"], v["urn"]) for v in report["violations"]] == [("network-team-label", NETWORK)]
         assert report["exempted"] == []
+
+
+# -- the analyzer's view, one row per property -------------------------------------------------------
+
+VIEW = '''
+import json
+
+from pulumi_policy import PolicyPack, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy.proxy import UnknownValueError
+
+HIDDEN = {"password"}  # a secret: its plaintext reaches the pack, so only its shape is reported
+
+
+def item(container, key, name=""):
+    """One value, or "<unknown>" where reading it raises (unknown during preview)."""
+    try:
+        return shape(container[key], name)
+    except UnknownValueError:
+        return "<unknown>"
+
+
+def shape(value, key=""):
+    if key in HIDDEN:
+        return f"<{type(value).__name__} of {len(value)}>"
+    if isinstance(value, dict) or hasattr(value, "keys"):
+        return {k: item(value, k, k) for k in sorted(value.keys())}
+    if isinstance(value, (list, tuple)) or (hasattr(value, "__len__") and not isinstance(value, str)):
+        return [item(value, i) for i in range(len(value))]
+    return value
+
+
+def row(report_violation, urn, name, value):
+    report_violation(json.dumps({"row": name, "value": value}, sort_keys=True), urn)
+
+
+def each(args, report_violation):
+    o = args.opts
+    rows = {
+        "resource_type": args.resource_type,
+        "name": args.name,
+        "props": shape(args.props),
+        "opts.protect": o.protect,
+        "opts.ignore_changes": list(o.ignore_changes),
+        "opts.delete_before_replace": o.delete_before_replace,
+        "opts.aliases": list(o.aliases),
+        "opts.custom_timeouts": [o.custom_timeouts.create_seconds, o.custom_timeouts.update_seconds,
+                                 o.custom_timeouts.delete_seconds] if o.custom_timeouts else None,
+        "opts.additional_secret_outputs": list(o.additional_secret_outputs),
+        "opts.parent": o.parent,
+        "provider": None if args.provider is None else {
+            "type": args.provider.resource_type, "urn": args.provider.urn, "name": args.provider.name,
+            "props": shape(args.provider.props)},
+    }
+    for name, value in rows.items():
+        row(report_violation, args.urn, name, value)
+
+
+def whole(args, report_violation):
+    for r in args.resources:
+        row(report_violation, r.urn, "stack.props", shape(r.props))
+        row(report_violation, r.urn, "stack.parent", r.parent.urn if r.parent else None)
+        row(report_violation, r.urn, "stack.dependencies", sorted(d.urn for d in r.dependencies))
+        row(report_violation, r.urn, "stack.property_dependencies",
+            {k: sorted(d.urn for d in v) for k, v in sorted(r.property_dependencies.items())})
+
+
+PolicyPack(name="the-view", policies=[
+    ResourceValidationPolicy(name="each-resource", description="Each resource.", validate=each),
+    StackValidationPolicy(name="the-stack", description="The stack.", validate=whole),
+])
+'''
+
+ROWS = (
+    "resource_type", "name", "props", "opts.protect", "opts.ignore_changes", "opts.delete_before_replace",
+    "opts.aliases", "opts.custom_timeouts", "opts.additional_secret_outputs", "opts.parent", "provider",
+    "stack.props", "stack.parent", "stack.dependencies", "stack.property_dependencies",
+)
+
+
+def _rows(messages: list[tuple[str, str]]) -> dict[str, dict[str, object]]:
+    """row -> {urn: value} from (urn, message) pairs of the view pack's findings."""
+    out: dict[str, dict[str, object]] = {}
+    for urn, message in messages:
+        if "\n{" not in message:
+            continue
+        found = json.loads(message.split("\n", 1)[1])
+        out.setdefault(found["row"], {})[urn] = found["value"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def views(cli, tmp_path_factory) -> dict[str, dict[str, dict[str, dict[str, object]]]]:
+    """source ("cli", "program", "preview") -> row -> urn -> value, from one preview of one stack."""
+    tmp = tmp_path_factory.mktemp("view")
+    ws = pulumi_cli.Workspace(cli=cli, root=tmp / "pulumi")
+    project = _stack(ws, tmp)
+    pack = _pack(tmp, "view", VIEW)
+    events = tmp / "events.jsonl"
+    preview = ws.preview(project, "dev", "--json", "--event-log", str(events), "--policy-pack", str(pack))
+    assert preview.returncode == 0, preview.stderr[-3000:]
+    logged = [e["policyEvent"] for e in pulumi_cli.read_events(events) if "policyEvent" in e]
+    found = {"cli": _rows([(e.get("resourceUrn", ""), e["message"]) for e in logged])}
+    document = tmp / "preview.json"
+    document.write_text(preview.stdout)
+    for source, target in (("program", project), ("preview", document)):
+        out = tierguard("check", str(target), "--policy-pack", str(pack), "--format", "json", cwd=project)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert SECRET not in out.stdout + out.stderr
+        found[source] = _rows([(v["urn"], v["message"]) for v in json.loads(out.stdout)["violations"]])
+    return found
+
+
+DEFAULT_PROVIDER = f"urn:pulumi:dev::{PROJECT}::pulumi:providers:gcp::default_"
+ABSENT = object()
+
+
+def _as_tierguard_sees(source: str, row: str, urn: str, value: object) -> object:
+    """What tierguard hands the pack where the CLI hands it ``value``: the same, but for the
+    differences the README lists ("Your own policy packs"), each a rule here, so that a new
+    difference fails this test and a fixed one does too."""
+    if urn.startswith(DEFAULT_PROVIDER):
+        return ABSENT  # the engine's default provider is no resource of a program's capture or a preview
+    if row == "provider" and isinstance(value, dict) and value["urn"].startswith(DEFAULT_PROVIDER):
+        return None  # ... so a resource that uses it has no provider
+    if row == "stack.props" and isinstance(value, dict):
+        if source == "preview" and urn == ROOT:
+            return {}  # a preview document carries no stack outputs
+        # outputs only the provider computes (unknown during the preview) are not there at all
+        value = {k: v for k, v in value.items() if v != "<unknown>"}
+    if row in ("props", "stack.props") and isinstance(value, dict) and "password" in value:
+        # a secret's plaintext never reaches tierguard: the pack gets the placeholder
+        value = {**value, "password": "<str of 8>"}
+    return value
+
+
+@pytest.mark.parametrize("row", ROWS)
+@pytest.mark.parametrize("source", ["program", "preview"])
+def test_the_analyzers_view_row_by_row(views, row: str, source: str) -> None:
+    under_cli, mine = views["cli"].get(row), views[source].get(row)
+    assert under_cli, f"the CLI run reported no {row!r}"
+    expected = {urn: _as_tierguard_sees(source, row, urn, v) for urn, v in under_cli.items()}
+    assert mine == {urn: v for urn, v in expected.items() if v is not ABSENT}
