@@ -168,3 +168,66 @@ def test_a_venv_directory_is_the_default_virtualenv(venv_pack: Path, tmp_path, c
     code = main(["check", str(_export(tmp_path)), "--policy-pack", str(pack)])
     assert code == 1
     assert "acme-no-forbidden-roles" in capsys.readouterr().out
+
+
+PRINTING_MAIN = MAIN.replace(
+    "def no_forbidden_roles(args, report_violation):\n",
+    "import sys\nprint('ACME-SAYS loading', file=sys.stderr)\n\n\n"
+    "def no_forbidden_roles(args, report_violation):\n    print('ACME-SAYS looking at', args.name)\n",
+)
+
+
+def _venv_pack_with(venv_pack: Path, tmp_path: Path, name: str, source: str) -> Path:
+    pack = tmp_path / name
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text(
+        f"runtime:\n  name: python\n  options:\n    virtualenv: {venv_pack / 'venv'}\n"
+    )
+    (pack / "__main__.py").write_text(source)
+    return pack
+
+
+def test_what_a_venv_pack_prints_goes_to_stderr_under_its_name(venv_pack: Path, tmp_path) -> None:
+    # a process of its own: tierguard reads its pipes, as the engine does, and shows every line
+    pack = _venv_pack_with(venv_pack, tmp_path, "printing", PRINTING_MAIN)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tierguard", "check", str(_export(tmp_path)), "--policy-pack", str(pack),
+         "--format", "json"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert [v["policy"] for v in json.loads(proc.stdout)["violations"]] == ["acme-no-forbidden-roles"]
+    said = proc.stderr.splitlines()
+    assert "tierguard: pack acme-iam: ACME-SAYS loading" in said
+    assert {"tierguard: pack acme-iam: ACME-SAYS looking at owners",
+            "tierguard: pack acme-iam: ACME-SAYS looking at ok"} <= set(said)
+
+
+def test_a_venv_pack_printing_to_stdout_before_serving_fails(venv_pack: Path, tmp_path, capsys) -> None:
+    source = PRINTING_MAIN.replace(", file=sys.stderr)", ")", 1)
+    pack = _venv_pack_with(venv_pack, tmp_path, "stdout-first", source)
+    code = main(["check", str(_export(tmp_path)), "--policy-pack", str(pack), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert "policy pack stdout-first: prints to stdout while it loads ('ACME-SAYS loading')" in line
+
+
+def test_a_venv_pack_that_raises_exits_2_with_one_line(venv_pack: Path, tmp_path, capsys) -> None:
+    source = PRINTING_MAIN.replace(
+        "    print('ACME-SAYS looking at', args.name)\n",
+        "    print('ACME-SAYS looking at', args.name)\n    raise KeyError('no table for ' + args.name)\n",
+    )
+    pack = _venv_pack_with(venv_pack, tmp_path, "raising", source)
+    code = main(["check", str(_export(tmp_path)), "--policy-pack", str(pack), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    said = [ln for ln in captured.err.splitlines() if not ln.startswith("tierguard: pack ")]
+    (line,) = said
+    assert "Traceback" not in captured.err
+    assert f"{pack / '__main__.py'}:" in line
+    owners = "urn:pulumi:dev::shop::gcp:projects/iAMMember:IAMMember::owners"
+    assert f"policy pack acme-iam: resource {owners}: " in line
+    assert "KeyError: 'no table for owners' (in no_forbidden_roles) (traceback: " in line
+    trace = Path(line.rsplit("(traceback: ", 1)[1].rstrip(")")).read_text()
+    assert "Traceback (most recent call last)" in trace and "no_forbidden_roles" in trace

@@ -20,6 +20,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -42,6 +44,12 @@ _LEVELS = {
 }
 _LEVEL_NAMES = {v: k for k, v in _LEVELS.items()}
 _MAX_MESSAGE = 1024 * 1024 * 400
+# `python -m pulumi.policy` with grpc's server errors (a policy's exception) logged to stderr
+_LOGGING_MAIN = (
+    "import logging, runpy, sys; "
+    "logging.getLogger('grpc._server').addHandler(logging.StreamHandler(sys.stderr)); "
+    "sys.argv[0] = 'pulumi.policy'; runpy.run_module('pulumi.policy', run_name='__main__', alter_sys=True)"
+)
 # The pack never calls back into the engine for analysis; the CLI passes its own address here.
 _ENGINE_ADDRESS = "127.0.0.1:0"
 
@@ -87,6 +95,15 @@ class Diagnostic:
 class AnalyzerClient:
     stub: analyzer_pb2_grpc.AnalyzerStub
     providers: dict[str, Resource] = field(default_factory=dict)
+    # what the pack process wrote (stdout after its port line, and stderr), line by line, as the
+    # engine reads both into its log; :meth:`take_output` hands over what has arrived so far
+    output: deque[str] = field(default_factory=deque)
+
+    def take_output(self) -> str:
+        taken = []
+        while self.output:  # popleft is atomic: a line the reader appends meanwhile stays for later
+            taken.append(self.output.popleft())
+        return "".join(taken)
 
     def get_info(self) -> analyzer_pb2.AnalyzerInfo:
         return self.stub.GetAnalyzerInfo(empty_pb2.Empty())
@@ -205,11 +222,14 @@ def launch_pack(
     dry_run: bool = True,
     extra_env: dict[str, str] | None = None,
     legacy_env: bool = False,
+    log_errors: bool = False,
 ) -> Iterator[AnalyzerClient]:
     """Start a pack exactly as today's Pulumi CLI does (``RunPlugin``: the caller's environment, no
     ``PULUMI_*`` stack variables) and yield a client for it. ``legacy_env`` imitates the retired
     ``pulumi-analyzer-policy-python`` route instead, which set ``project``, ``stack``, ``dry_run``
-    and ``config`` as ``PULUMI_PROJECT``/``PULUMI_STACK``/``PULUMI_DRY_RUN``/``PULUMI_CONFIG``."""
+    and ``config`` as ``PULUMI_PROJECT``/``PULUMI_STACK``/``PULUMI_DRY_RUN``/``PULUMI_CONFIG``.
+    ``log_errors`` makes grpc's server log a policy's exception with its traceback on the pack's
+    stderr (grpc's logger has only a NullHandler: under the CLI the engine gets the message alone)."""
     pack_dir = Path(pack_dir).resolve()
     env = dict(os.environ)
     if legacy_env:
@@ -222,22 +242,32 @@ def launch_pack(
             }
         )
     env.update(extra_env or {})
+    command = [python, "-u", "-m", "pulumi.policy", _ENGINE_ADDRESS, str(pack_dir)]
+    if log_errors:
+        command[2:4] = ["-c", _LOGGING_MAIN]
     proc = subprocess.Popen(
-        [python, "-u", "-m", "pulumi.policy", _ENGINE_ADDRESS, str(pack_dir)],
+        command,
         cwd=pack_dir,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     channel = None
+    output: deque[str] = deque()
+    # stderr is read from the start (a pack that writes much there before serving must not block),
+    # stdout once its first line, the port, is read -- as the engine does (plugin.go, runtrace)
+    readers = [_reader(proc.stderr, output)]
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline().decode().strip()
         if not first.isdigit():
-            with suppress(subprocess.TimeoutExpired):  # stdout closed: the pack is exiting
-                proc.wait(timeout=30)
-            err = proc.stderr.read().decode() if proc.poll() is not None and proc.stderr else ""
+            if not first:  # stdout closed: the pack is exiting, its stderr says why
+                with suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=30)
+                readers[0].join(timeout=30)
+            err = "".join(output)
             raise RuntimeError(f"policy pack {pack_dir} did not print a port (got {first!r}): {err[-2000:]}")
+        readers.append(_reader(proc.stdout, output))
         channel = grpc.insecure_channel(
             f"127.0.0.1:{first}",
             options=[
@@ -246,15 +276,29 @@ def launch_pack(
             ],
         )
         grpc.channel_ready_future(channel).result(timeout=30)
-        yield AnalyzerClient(analyzer_pb2_grpc.AnalyzerStub(channel))
+        yield AnalyzerClient(analyzer_pb2_grpc.AnalyzerStub(channel), output=output)
     finally:
         if channel is not None:
             channel.close()
         proc.kill()
         proc.wait(timeout=10)
+        for reader in readers:  # the pipes end with the process: every line is in `output` now
+            reader.join(timeout=10)
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def _reader(stream: Any, into: deque[str]) -> threading.Thread:
+    """A daemon thread appending each line of ``stream`` (a pack's pipe) to ``into``."""
+
+    def read() -> None:
+        for line in iter(stream.readline, b""):
+            into.append(line.decode(errors="replace"))
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
 
 
 def analyze_over_grpc(

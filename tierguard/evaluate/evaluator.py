@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from inspect import isawaitable
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -56,6 +58,7 @@ from pulumi_policy.proxy import (
 
 from tierguard.crossguard.analyzer_view import analyzer_props, provider_urn, stack_property_dependencies
 from tierguard.crossguard.packconfig import PackConfig, PolicyConfig
+from tierguard.evaluate.packio import PackFailure, PackOutput, from_exception
 from tierguard.model import wire
 from tierguard.model.records import (
     Exempted,
@@ -168,6 +171,22 @@ def configure_runtime(stack: Stack) -> None:
 
 
 _NONE = object()
+# around a built-in pack's calls: its code prints nothing, so nothing is redirected
+_AS_IS: AbstractContextManager[Any] = nullcontext()
+
+
+def failed(exc: Exception, pack: Pack, policy: str, urn: str) -> PackFailure:
+    """A user's pack's exception as the one line of a failed check, as the CLI fails the preview
+    on it (a built-in pack's own error, a bug of tierguard's, is not caught)."""
+    assert pack.source
+    return from_exception(exc, pack.name, policy, urn, Path(pack.source), where=pack.source)
+
+
+def output_of(pack: Pack, secrets: set[str] | None = None) -> AbstractContextManager[Any]:
+    """Around each call into ``pack``: a user's pack's own output goes to stderr, prefixed with
+    its name and ``secrets`` redacted (never to stdout, where the report goes); a built-in pack's
+    is left as it is."""
+    return PackOutput(pack.name, secrets) if pack.source else _AS_IS
 
 
 class _Providers:
@@ -206,7 +225,14 @@ class _PolicyRun:
     callback the policy is handed (the resource it reports on is set before each call)."""
 
     def __init__(
-        self, pack: Pack, policy: Any, level: str, config: dict[str, Any], stack: Stack, result: Result
+        self,
+        pack: Pack,
+        policy: Any,
+        level: str,
+        config: dict[str, Any],
+        stack: Stack,
+        result: Result,
+        secrets: set[str] | None = None,
     ) -> None:
         self.pack = pack
         self.policy = policy
@@ -222,11 +248,14 @@ class _PolicyRun:
         self.fallback = Location(stack.project_file) if stack.project_file else None
         self.by_urn: dict[str, Resource] = {}
         self.res: Resource | None = None
+        self.output = output_of(pack, secrets)
 
     def __call__(self, message: str, urn: str | None = None) -> None:
         """``report_violation``: the message is the description, a newline, and the detail."""
         if message and not isinstance(message, str):
             raise TypeError("Expected message to be a string")
+        if urn is not None and not isinstance(urn, str):
+            raise TypeError("Expected urn to be a string")
         self.result.findings.append(self._finding(message, urn, missing_urn=self.stack.root_urn))
 
     def _finding(self, detail: str | None, urn: str | None, missing_urn: str) -> Finding:
@@ -258,7 +287,8 @@ class _PolicyRun:
         self.res = res
         urn = res.urn if res is not None else self.stack.root_urn
         try:
-            _run(self.policy.validate(args, self))
+            with self.output:
+                _run(self.policy.validate(args, self))
         except UnknownValueError as exc:
             self.result.findings.append(
                 Finding(
@@ -280,6 +310,10 @@ class _PolicyRun:
             )
         except _NotApplicableError as exc:
             self.result.not_applicable.append((self.policy.name, urn, exc.reason or ""))
+        except Exception as exc:  # a user's pack's error fails the check, as it fails the preview
+            if not self.pack.source:
+                raise
+            raise failed(exc, self.pack, self.policy.name, urn) from None
 
 
 @dataclass
@@ -329,6 +363,9 @@ class Evaluator:
         # skip the policies whose declared resource types exclude a resource (Rule.resource_types);
         # False calls every policy for every resource, as the CLI does (the tests compare the two)
         self.prefilter = prefilter
+        # the secret values of the stack being evaluated (grows as resources are read): redacted
+        # from findings, from a user's pack's output and from its failure
+        self._secrets: set[str] = set()
 
     def rules(self) -> dict[str, tuple[str, Rule]]:
         """policy name -> (pack name, rule) for every policy of the packs (the first pack naming a
@@ -384,11 +421,13 @@ class Evaluator:
                     if not policy.has_validation():
                         prepared.without_validate.append(policy.name)
                         continue
-                    run = _PolicyRun(pack, policy, level, config, stack, result)
+                    run = _PolicyRun(pack, policy, level, config, stack, result, self._secrets)
                     run.judges = judges
                     prepared.validating.append(run)
                 elif isinstance(policy, StackValidationPolicy):
-                    prepared.stack_level.append(_PolicyRun(pack, policy, level, config, stack, result))
+                    prepared.stack_level.append(
+                        _PolicyRun(pack, policy, level, config, stack, result, self._secrets)
+                    )
         return prepared
 
     def evaluate(self, stack: Stack) -> Result:
@@ -443,12 +482,20 @@ class Evaluator:
                 )
 
     def _evaluate(self, stack: Stack, per_pack: list[dict[str, PolicyConfig]]) -> Result:
+        secrets = self._secrets = {stack.config[k] for k in stack.config_secret_keys if stack.config.get(k)}
+        try:
+            return self._evaluate_with(stack, per_pack, secrets)
+        except PackFailure as failure:  # one line, its secrets redacted, the traceback in a file
+            raise failure.finished(lambda text: wire.redact(text, secrets)) from None
+
+    def _evaluate_with(
+        self, stack: Stack, per_pack: list[dict[str, PolicyConfig]], secrets: set[str]
+    ) -> Result:
         started = time.perf_counter()
         result = Result(stack=stack, packs=[p.name for p in self.packs], rules=self.rules())
         configs = list(zip(self.packs, per_pack, strict=True))
         prepared = self._prepare([(p, c) for p, c in configs if p.runner is None], stack, result)
         configure_runtime(stack)
-        secrets = {stack.config[k] for k in stack.config_secret_keys if stack.config.get(k)}
 
         # the root stack is a resource like the others: the engine analyzes it too
         checked = stack.resources
@@ -513,7 +560,11 @@ class Evaluator:
                 res.type, props, res.urn, res.name, opts, provider, dict(config), stack.tags
             )
             try:
-                new_props = _run(policy.remediate(args))
+                with output_of(pack, self._secrets):
+                    new_props = _run(policy.remediate(args))
+                if new_props and not isinstance(new_props, Mapping):  # pulumi-policy fails on it too
+                    kind = type(new_props).__name__
+                    raise TypeError(f"remediate returned a {kind}, not a dict of properties")
                 if new_props:
                     props = new_props
                     inputs = dict(serialize_properties(new_props))
@@ -531,6 +582,10 @@ class Evaluator:
                 )
             except _NotApplicableError as exc:
                 result.not_applicable.append((policy.name, res.urn, exc.reason or ""))
+            except Exception as exc:  # a remediation that raises, or returns what cannot be serialised
+                if not pack.source:
+                    raise
+                raise failed(exc, pack, policy.name, res.urn) from None
         return inputs
 
     def _analyze(

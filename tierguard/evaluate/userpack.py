@@ -23,18 +23,20 @@ from __future__ import annotations
 
 import atexit
 import inspect
+import io
 import re
 import runpy
 import sys
 import traceback
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format
 
+from tierguard.evaluate.packio import emit_lines, from_analyzer, from_exception
 from tierguard.model.files import load_yaml
 from tierguard.model.records import Finding, InputError, Location, Remediation, Result, Stack
 from tierguard.policies.base import Pack, foreign_rule, register_rule, rule_of
@@ -205,6 +207,7 @@ def _load_in_process(project: PackProject) -> Pack:
     if not main.is_file():
         raise InputError(str(project.directory), "not a Python policy pack: no __main__.py in it")
     before = set(sys.modules)
+    name = directory.name
     captured: dict[str, Any] | None = None
     with ExitStack() as undo:
         # the class itself, so that every name bound to it (`from pulumi_policy import PolicyPack`
@@ -214,6 +217,11 @@ def _load_in_process(project: PackProject) -> Pack:
         undo.callback(setattr, PolicyPack, "__init__", real_init)
         argv = sys.argv
         undo.callback(setattr, sys, "argv", argv)
+        # what the pack prints while it loads: shown on stderr under its name, once it is known
+        printed, stdout = io.StringIO(), io.StringIO()
+        undo.callback(lambda: emit_lines(captured["name"] if captured else name, printed.getvalue()))
+        undo.enter_context(redirect_stdout(_Tee(stdout, printed)))
+        undo.enter_context(redirect_stderr(printed))
         try:
             # as `python -m pulumi.policy` does: run the directory, its __main__.py as __main__
             runpy.run_path(str(directory), run_name="__main__")
@@ -230,14 +238,14 @@ def _load_in_process(project: PackProject) -> Pack:
             raise InputError(
                 str(main), f"policy pack {directory.name}: exited ({exc.code}) before building a PolicyPack"
             ) from None
-        except Exception as exc:  # the pack's own error: its message and line, no traceback
-            raise InputError(
-                _where(exc, directory), f"policy pack {directory.name}: {type(exc).__name__}: {exc}"
-            ) from None
+        except Exception as exc:  # the pack's own error: its message and line, the traceback in a file
+            raise from_exception(exc, name, None, None, directory, where=str(main)).finished() from None
     if captured is None:
         raise InputError(
             str(main), f"policy pack {directory.name}: __main__.py never constructs a PolicyPack"
         )
+    if stdout.getvalue():
+        raise InputError(str(main), _printed_before_serving(captured["name"], stdout.getvalue()))
     # Later imports inside policies resolve as they would in the pack's process; the pack's own
     # modules leave sys.modules so that another pack's module of the same name loads as its own.
     if str(directory) not in sys.path:
@@ -247,6 +255,30 @@ def _load_in_process(project: PackProject) -> Pack:
         if file and Path(file).resolve().is_relative_to(directory):
             del sys.modules[name]
     return _pack_of(captured, project)
+
+
+class _Tee(io.StringIO):
+    """Writes to two streams: what a pack prints to stdout while it loads is kept apart (see
+    :func:`_printed_before_serving`) and shown with the rest."""
+
+    def __init__(self, *targets: io.StringIO) -> None:
+        super().__init__()
+        self.targets = targets
+
+    def write(self, text: str) -> int:
+        for target in self.targets:
+            target.write(text)
+        return len(text)
+
+
+def _printed_before_serving(name: str, text: str) -> str:
+    """The problem of a pack that prints to stdout before it serves, as the CLI meets it."""
+    first = text.strip().splitlines()[0] if text.strip() else text
+    return (
+        f"policy pack {name}: prints to stdout while it loads ({first[:60]!r}): the Pulumi CLI reads "
+        "the first line of a pack's stdout as its port and fails ('wrote an invalid port to stdout'); "
+        "print to sys.stderr, or inside a policy"
+    )
 
 
 def _pack_of(arguments: dict[str, Any], project: PackProject) -> Pack:
@@ -297,6 +329,9 @@ def _launch_error(project: PackProject, message: str) -> InputError:
             f"policy pack {name}: cannot import {missing[-1]!r} in the pack's virtualenv "
             f"{project.virtualenv}: install it there ({project.virtualenv}/bin/pip install ...)",
         )
+    printed = re.search(r"did not print a port \(got '([^']+)'\)", message)
+    if printed:
+        return InputError(str(project.directory / "__main__.py"), _printed_before_serving(name, printed[1]))
     lines = [ln for ln in message.splitlines() if ln.strip()]
     where = [m for m in re.findall(r'File "([^"]+)", line (\d+)', message) if "__main__.py" in m[0]]
     location = f"{where[-1][0]}:{where[-1][1]}" if where else str(project.directory)
@@ -328,12 +363,18 @@ def _load_in_venv(project: PackProject) -> Pack:
         )
     stack = ExitStack()
     try:
-        client = stack.enter_context(launch_pack(project.directory, python=str(python)))
+        client = stack.enter_context(launch_pack(project.directory, python=str(python), log_errors=True))
         info = client.get_info()
     except Exception as exc:
         stack.close()
         raise _launch_error(project, str(exc)) from None
-    atexit.register(stack.close)
+    emit_lines(info.name, client.take_output())
+
+    def close() -> None:  # the process ends, then whatever it wrote last is shown
+        stack.close()
+        emit_lines(info.name, client.take_output())
+
+    atexit.register(close)
 
     def never(*_: Any) -> None:  # the policy runs in the pack's process, never here
         raise RuntimeError("a policy of a virtualenv pack runs over the analyzer protocol")
@@ -373,7 +414,7 @@ def _load_in_venv(project: PackProject) -> Pack:
         enforcement_level="advisory",
         initial_config=initial,
         source=str(project.directory),
-        runner=AnalyzerRunner(client),
+        runner=AnalyzerRunner(client, stack.close, project.directory),
     )
     for policy in policies:
         register_rule(policy, foreign_rule(policy, pack.name))
@@ -383,10 +424,28 @@ def _load_in_venv(project: PackProject) -> Pack:
 class AnalyzerRunner:
     """Evaluates a pack served in its own process: the CLI's calls, diagnostics turned into findings."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, close: Callable[[], None], directory: Path) -> None:
         self.client = client
+        self.close = close  # ends the pack's process (idempotent)
+        self.directory = directory
 
     def evaluate(self, pack: Pack, stack: Stack, configured: dict[str, Any], result: Result) -> None:
+        import grpc
+
+        self.urn: str | None = None
+        secrets = {stack.config[k] for k in stack.config_secret_keys if stack.config.get(k)}
+        try:
+            self._evaluate(pack, stack, configured, result)
+        except grpc.RpcError as exc:  # the pack raised: its process is done, its stderr tells what
+            self.close()
+            details = exc.details() if hasattr(exc, "details") else str(exc)
+            _CACHE.pop(self.directory.resolve(), None)  # a later load starts it afresh
+            raise from_analyzer(
+                pack.name, self.urn, self.client.take_output(), details or str(exc), self.directory, secrets
+            ) from None
+        emit_lines(pack.name, self.client.take_output(), secrets=secrets)
+
+    def _evaluate(self, pack: Pack, stack: Stack, configured: dict[str, Any], result: Result) -> None:
         client = self.client
         client.configure_stack(stack)  # the engine sends ConfigureStack first, then Configure
         client.configure(configured)
@@ -397,6 +456,7 @@ class AnalyzerRunner:
         fallback = Location(stack.project_file) if stack.project_file else None
         inputs_of: dict[str, dict[str, Any]] = {}
         for res in stack.resources:
+            self.urn = res.urn
             inputs = res.inputs
             if remediating:
                 inputs, remediations, skipped = client.remediate_full(res)
@@ -411,6 +471,7 @@ class AnalyzerRunner:
             result.not_applicable.extend((n, res.urn, r) for n, r in skipped)
             for d in diagnostics:
                 result.findings.append(self._finding(d, rules, by_urn, stack, fallback, pack))
+        self.urn = None  # a stack policy judges no one resource
         for d in client.analyze_stack(stack.resources, inputs_of):
             result.findings.append(self._finding(d, rules, by_urn, stack, fallback, pack))
 
