@@ -96,8 +96,9 @@ def test_sample_keeps_whole_services_with_their_parents() -> None:
 def test_harness_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--sizes", str(SIZE), "--runs", "1", "--grpc-sample", str(SIZE),
-         "--no-reference", "--no-cli", "--no-install", "--workdir", str(tmp_path / "gen"), "--output", str(out)],
+        [sys.executable, "-m", "benchmarks", "--sizes", str(SIZE), "--runs", "1",
+         "--grpc-sample", str(SIZE), "--no-reference", "--no-cli", "--no-install",
+         "--workdir", str(tmp_path / "gen"), "--output", str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
