@@ -48,13 +48,14 @@ def test_without_a_tier_the_tier_policy_fails_closed(capsys) -> None:
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path) -> None:
+    (tmp_path / "empty").mkdir()
     bad_config = tmp_path / "policy.json"
     bad_config.write_text('{"stack-size-limit": {"limits": "many"}}')
     bad_stack = tmp_path / "bad-stack"
     shutil.copytree(NO_STACK_FILE, bad_stack)
     (bad_stack / "Pulumi.dev.yaml").write_text("config:\n  - [unclosed\n")
     cases = [
-        ["check", str(tmp_path)],  # no Pulumi.yaml
+        ["check", str(tmp_path / "empty")],  # no Pulumi project under it
         ["check", str(bad_stack), "--stack", "dev"],  # a stack file that exists but is malformed
         ["check", str(FOUR), "--stack", "dev", "--policy-pack-config", str(bad_config)],
         ["check", str(tmp_path / "nope.json")],

@@ -103,6 +103,28 @@ def test_check_an_example_with_its_own_virtualenv(
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_a_check_that_finds_nothing_fails_closed(wheel: Installed, tmp_path: Path) -> None:
+    """The wheel ships no stacks: with no PATH in a directory without a project, exit 2 -- never a
+    pass over nothing."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = wheel.run("check", cwd=empty)
+    assert (out.returncode, out.stdout) == (2, ""), out
+    assert out.stderr == f"tierguard: {empty}: no Pulumi project (Pulumi.yaml) under it\n"
+
+
+def test_check_at_a_repository_root_finds_the_projects(wheel: Installed, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    with_own_venv(ROOT / "examples" / "violations" / EXAMPLE, root / "stacks")
+    with_own_venv(ROOT / "examples" / "compliant" / EXAMPLE, root / "more" / "compliant")
+    out = wheel.run("check", "--format", "json", cwd=root)
+    assert out.returncode == 1, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    assert sorted(s["source"] for s in report["stacks"]) == [
+        f"more/compliant/{EXAMPLE}", f"stacks/{EXAMPLE}"
+    ], report["stacks"]
+
+
 def test_without_a_virtualenv_the_python_on_the_path_runs_it(wheel: Installed, tmp_path: Path) -> None:
     """As the CLI: the activated virtualenv's python3, which has tierguard's few dependencies and no
     AWS SDK -- so the check is bad input, in one line that says how to fix it."""

@@ -11,18 +11,6 @@ from tierguard.evaluate.evaluator import Evaluator
 from tierguard.model.records import TIERS
 from tierguard.readers import load_stacks, program
 
-# The embedded default that `make check` runs: the reference stacks in deploy order.
-REFERENCE_STACKS = Path(__file__).resolve().parents[2] / "reference_stacks"
-DEPLOY_ORDER = ("identity", "infra", "app")
-
-
-def default_paths() -> list[Path]:
-    return [
-        REFERENCE_STACKS / name
-        for name in DEPLOY_ORDER
-        if (REFERENCE_STACKS / name / "Pulumi.yaml").is_file()
-    ]
-
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(allow_dash=True))
@@ -54,9 +42,11 @@ def check(
 ) -> int:
     """Check Pulumi programs (directories), preview JSON or stack exports against the packs.
 
-    With no PATH, checks the reference stacks shipped with tierguard.
+    A directory that is not a Pulumi project stands for every project beneath it (skipping
+    virtualenvs, node_modules, build output, dot-directories and what git ignores), checked as one
+    estate; with no PATH, the current directory. Finding no project is an error (exit 2).
     """
-    targets = [Path(p) if p != "-" else p for p in paths] or default_paths()
+    targets = [Path(p) if p != "-" else p for p in paths] or [Path(".")]
     selected, config, paired = selected_packs(packs, pack_config, policy_packs)
     stacks = load_stacks(
         targets, stack=stack, references=references, mocks=mocks_file, use_cache=not no_cache

@@ -1,6 +1,7 @@
 """Input readers: each turns one kind of input into :class:`~tierguard.model.records.Stack` records.
 
 * a directory with ``Pulumi.yaml``: the program, run offline (:mod:`tierguard.readers.program`);
+* any other directory: every project beneath it (:mod:`tierguard.readers.discover`), as one estate;
 * a file or ``-``: ``pulumi preview --json``, an engine-event stream, or ``pulumi stack export``,
   detected from the content (:mod:`tierguard.readers.detect`).
 """
@@ -24,13 +25,16 @@ def load_stacks(
 ) -> list[Stack]:
     """Read every target, in order; the stacks come back in that order.
 
-    Program directories share one capture session: every project starts capturing at once (its
-    stack configs in one runner process), so independent projects use both cores while a project
-    whose StackReference names another waits for that sibling's capture instead of repeating it.
+    A directory that is not a project stands for every project beneath it; nothing beneath it is
+    an :class:`InputError`. Program directories share one capture session: every project starts
+    capturing at once (its stack configs in one runner process), so independent projects use both
+    cores while a project whose StackReference names another waits for that sibling's capture
+    instead of repeating it.
     ``use_cache=False`` (``--no-cache``) neither reads nor writes the capture cache.
     """
     from tierguard.readers import detect, program
 
+    targets = _expanded(targets)
     stacks: list[Stack] = []
     project_dirs = [Path(t) for t in targets if t != "-" and Path(t).is_dir()]
     with contextlib.ExitStack() as cleanup:
@@ -61,3 +65,17 @@ def load_stacks(
             else:
                 raise InputError(str(path), "no such file or directory")
     return stacks
+
+
+def _expanded(targets: Sequence[Path | str]) -> list[Path | str]:
+    """Each directory that is not a project replaced by the projects beneath it; each project once."""
+    from tierguard.readers import discover
+
+    out: dict[Path | str, None] = {}
+    for target in targets:
+        if target != "-" and Path(target).is_dir():
+            for project in discover.find_projects(Path(target)):
+                out.setdefault(project, None)
+        else:
+            out.setdefault(target, None)
+    return list(out)
