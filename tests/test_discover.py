@@ -121,3 +121,14 @@ def test_check_where_there_is_no_project_fails_closed(tmp_path: Path) -> None:
         proc = tierguard("check", *args, cwd=tmp_path)
         assert (proc.returncode, proc.stdout) == (2, "")
         assert proc.stderr == f"tierguard: {named}: no Pulumi project (Pulumi.yaml) under it\n"
+
+
+def test_exemptions_finds_the_projects_too(tmp_path: Path) -> None:
+    proc = tierguard("exemptions", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == f"tierguard: {tmp_path}: no Pulumi project (Pulumi.yaml) under it\n"
+    app = tmp_path / "stacks" / "app"
+    shutil.copytree(REFERENCE / "app", app, ignore=shutil.ignore_patterns("__pycache__"))
+    proc = tierguard("exemptions", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["attention"] == 0

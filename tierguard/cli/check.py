@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tierguard.cli.common import emit, pack_options, report_options, selected_packs
+from tierguard.cli.progress import capture_progress
 from tierguard.evaluate.evaluator import Evaluator
 from tierguard.model.records import TIERS
 from tierguard.readers import load_stacks, program
@@ -48,9 +49,11 @@ def check(
     """
     targets = [Path(p) if p != "-" else p for p in paths] or [Path(".")]
     selected, config, paired = selected_packs(packs, pack_config, policy_packs)
-    stacks = load_stacks(
-        targets, stack=stack, references=references, mocks=mocks_file, use_cache=not no_cache
-    )
+    with capture_progress() as progress:
+        stacks = load_stacks(
+            targets, stack=stack, references=references, mocks=mocks_file, use_cache=not no_cache,
+            progress=progress,
+        )
     evaluator = Evaluator(selected, config, paired)
     results = []
     for st in stacks:

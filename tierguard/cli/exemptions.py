@@ -20,6 +20,7 @@ from rich.table import Table
 from tierguard.model.files import load_json_object
 from tierguard.model.records import InputError
 from tierguard.policies.exemptions import DEFAULT_MAX_DAYS, Exemption, ExemptionError, build, today
+from tierguard.readers.discover import find_projects
 
 
 def _from_project(path: Path, only: str | None, max_days: int) -> list[Exemption]:
@@ -65,8 +66,9 @@ def _checked(
 def collect(paths: list[Path], stack: str | None, max_days: int) -> list[Exemption]:
     out: list[Exemption] = []
     for path in paths:
-        if path.is_dir():
-            out.extend(_from_project(path, stack, max_days))
+        if path.is_dir():  # a project, or every project beneath it (as `tierguard check` finds them)
+            for project in find_projects(path):
+                out.extend(_from_project(project, stack, max_days))
         elif path.suffix == ".json":
             entries = load_json_object(path, "policy pack config (policy names to settings)")
             props = {k: v for k, v in entries.items() if isinstance(v, dict)}
@@ -103,7 +105,8 @@ def status(ex: Exemption, warn_days: int) -> str:
 def exemptions(paths, stack, warn_days, max_days, fmt) -> int:
     """List every exemption (stack configs and policy configs), its approver and the days left.
 
-    With no PATH, the current directory. Exit 1 when one has expired or expires within --warn-days.
+    A directory stands for the projects in it, as for ``check``; with no PATH, the current one.
+    Exit 1 when one has expired or expires within --warn-days.
     """
     found = collect(list(paths) or [Path(".")], stack, max_days)
     on = today()

@@ -11,8 +11,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tierguard.model.records import InputError, Stack
+
+if TYPE_CHECKING:
+    from tierguard.readers import program
 
 
 def load_stacks(
@@ -22,6 +26,7 @@ def load_stacks(
     references: str | None = None,
     mocks: str | None = None,
     use_cache: bool = True,
+    progress: program.CaptureProgress | None = None,
 ) -> list[Stack]:
     """Read every target, in order; the stacks come back in that order.
 
@@ -30,7 +35,8 @@ def load_stacks(
     capturing at once (its stack configs in one runner process), so independent projects use both
     cores while a project whose StackReference names another waits for that sibling's capture
     instead of repeating it.
-    ``use_cache=False`` (``--no-cache``) neither reads nor writes the capture cache.
+    ``use_cache=False`` (``--no-cache``) neither reads nor writes the capture cache; ``progress``
+    is told of each capture as it starts and ends.
     """
     from tierguard.readers import detect, program
 
@@ -47,7 +53,9 @@ def load_stacks(
             if path.is_dir():
                 if session is None:  # at the first program: the files before it were read as before
                     session = cleanup.enter_context(
-                        program.Session(references, mocks, project_dirs, use_cache=use_cache)
+                        program.Session(
+                            references, mocks, project_dirs, use_cache=use_cache, progress=progress
+                        )
                     )
                     plans = []
                     for directory in project_dirs:

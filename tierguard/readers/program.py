@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tierguard.capture import RunnerFailure, RunnerProcess, cache
 from tierguard.model import wire
@@ -77,6 +77,19 @@ class Run:
     config: dict[str, str] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
     cached: bool = False  # from the capture cache: the program did not run
+
+
+class CaptureProgress(Protocol):
+    """Told of each capture of a session, from whichever thread makes it (the CLI's progress line)."""
+
+    def planned(self, count: int) -> None:
+        """``count`` more stack captures are about to start."""
+
+    def started(self, name: str) -> None:
+        """A capture (``dir (stack)``) began: its program runs, or its cache entry is checked."""
+
+    def finished(self, name: str, *, cached: bool) -> None:
+        """That capture ended (or failed); ``cached``: from the capture cache, the program did not run."""
 
 
 # Runs are cached per process: `tierguard check identity infra app` runs identity once even though
@@ -325,8 +338,15 @@ class Session:
     """
 
     def __init__(
-        self, references: str | None, mocks: str | None, siblings: Iterable[Path], *, use_cache: bool = True
+        self,
+        references: str | None,
+        mocks: str | None,
+        siblings: Iterable[Path],
+        *,
+        use_cache: bool = True,
+        progress: CaptureProgress | None = None,
     ) -> None:
+        self.progress = progress
         # the capture cache on disk (--no-cache: neither read nor written)
         self.cache = cache.CaptureCache() if use_cache else None
         self.trees: dict[Path, str] = {}  # project dir -> digest of its files, once per session
@@ -421,6 +441,9 @@ class Session:
                 with contextlib.suppress(Exception):
                     self.run(project, name)
 
+        projects = list(projects)
+        if self.progress is not None:
+            self.progress.planned(sum(len(names) for _, names in projects))
         for project, names in projects:
             thread = threading.Thread(target=capture_all, args=(project, names), daemon=True)
             self.threads.append(thread)
@@ -446,6 +469,10 @@ class Session:
         try:
             if not owner:
                 return capture.result()
+            name = f"{project.dir} ({stack})"
+            if self.progress is not None:
+                self.progress.started(name)
+            run: Run | None = None
             try:
                 request = self._request(project, stack, config, secret_keys)
                 entry_key = self._cache_key(project, stack, python, request) if self.cache else None
@@ -454,6 +481,9 @@ class Session:
             except BaseException as exc:
                 capture.set_exception(exc)
                 raise
+            finally:
+                if self.progress is not None:
+                    self.progress.finished(name, cached=run is not None and run.cached)
             with self.lock:
                 _RUNS[key] = run
             capture.set_result(run)
