@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## check: run every policy pack over the reference stacks (the main job)
 check: $(STAMP)
-	$(BIN)/tierguard check reference_stacks/identity reference_stacks/infra reference_stacks/app
+	$(BIN)/tierguard check reference_stacks
 
 ## test: lint, then the whole test suite
 test: $(STAMP)

@@ -39,7 +39,7 @@ from typing import Any
 from benchmarks.measure import REPO
 
 BEFORE = "c6ce312"
-REFERENCE = REPO / "reference_stacks"
+REFERENCE = REPO / "reference_stacks" / "gcp"
 PROJECTS = ("identity", "infra", "app")
 
 

@@ -116,7 +116,7 @@ def measure(workdir: Path, sizes: list[int], reference: bool = True) -> dict[str
         outputs: dict[str, Any] = {}
         for tier in ("identity", "infra", "app"):
             project = workdir / "reference" / tier
-            shutil.copytree(REPO / "reference_stacks" / tier, project)
+            shutil.copytree(REPO / "reference_stacks" / "gcp" / tier, project)
             ws.run("stack", "init", "dev", cwd=project).check()
             if tier != "identity":
                 ws.run("config", "set", "org", "organization", cwd=project).check()

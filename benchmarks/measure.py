@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE_STACKS = [str(REPO / "reference_stacks" / tier) for tier in ("identity", "infra", "app")]
+REFERENCE_STACKS = [str(REPO / "reference_stacks" / "gcp" / tier) for tier in ("identity", "infra", "app")]
 PACKS_DIR = REPO / "policypacks"
 
 

@@ -16,7 +16,7 @@ from tierguard.model.records import InputError
 from tierguard.readers.discover import find_projects
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "reference_stacks"
+REFERENCE = REPO / "reference_stacks" / "gcp"
 GIT = shutil.which("git")
 
 

@@ -115,7 +115,7 @@ PROGRAM_GROUPS = {
     "violations-aws-azure": [p for p in _programs(VIOLATIONS) if p.name.startswith(CLOUDS)],
     "compliant": _programs(ROOT / "examples" / "compliant"),
     "reference-and-e2e": [
-        *_programs(ROOT / "reference_stacks"),
+        *sorted(p.parent for p in (ROOT / "reference_stacks").glob("*/*/Pulumi.yaml")),
         *_programs(ROOT / "tests" / "e2e" / "programs"),
     ],
 }

@@ -10,10 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tierguard.readers import load_stacks, program
 
 REPO = Path(__file__).resolve().parents[1]
-STACKS = [f"reference_stacks/{tier}" for tier in ("identity", "infra", "app")]
+STACKS = [f"reference_stacks/gcp/{tier}" for tier in ("identity", "infra", "app")]
 ANSI_ESCAPE = "\x1b"
 
 
@@ -35,7 +37,11 @@ class Recorder:
         self.ends.append((name, cached))
 
 
-def test_each_capture_is_announced_planned_started_and_finished_with_its_cache_hit() -> None:
+def test_each_capture_is_announced_planned_started_and_finished_with_its_cache_hit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # this process's memo of earlier tests' runs would answer without a capture to announce
+    monkeypatch.setattr(program, "_RUNS", {})
     targets = [REPO / s for s in STACKS]
     rec = Recorder()
     stacks = load_stacks(targets, progress=rec)
@@ -78,7 +84,7 @@ def test_a_terminal_gets_the_progress_line_and_the_report_is_unchanged() -> None
     code, stdout, stderr = run_check(*STACKS, "--format", "json", stderr_tty=True)  # a fresh cache
     assert code == 0, stderr
     assert "capturing" in stderr
-    assert "reference_stacks/infra (dev)" in stderr
+    assert "reference_stacks/gcp/infra (dev)" in stderr
     assert "6/6" in stderr and "0 cached" in stderr
     assert ANSI_ESCAPE not in stdout
     assert json.loads(stdout)["resources"] > 0

@@ -14,14 +14,15 @@ from conftest import PACKS, ROOT, copy_project, merged_policy_config, policy_arg
 from e2e_support import report_violations, tierguard
 
 TIERS = ("identity", "infra", "app")
-CONFIGS = sorted(p.name.split(".")[1] for p in (ROOT / "reference_stacks" / "identity").glob("Pulumi.*.yaml"))
+GCP = ROOT / "reference_stacks" / "gcp"
+CONFIGS = sorted(p.name.split(".")[1] for p in (GCP / "identity").glob("Pulumi.*.yaml"))
 
 
 @pytest.mark.parametrize("stack", CONFIGS)
 def test_reference_stacks_pass_under_the_cli(ws: pulumi_cli.Workspace, tmp_path: Path, stack: str) -> None:
     outputs: dict[str, dict] = {}
     for tier in TIERS:
-        project = copy_project(ROOT / "reference_stacks" / tier, tmp_path)
+        project = copy_project(GCP / tier, tmp_path)
         ws.run("stack", "init", stack, cwd=project).check()
         if tier != "identity":
             # A local backend's organization is always `organization` (the stacks' `org` option).

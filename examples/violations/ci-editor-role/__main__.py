@@ -4,7 +4,7 @@
 
 roles/editor at project scope lets the CI identity change (almost) everything in the project,
 including resources other tiers own; a leaked CI token becomes a project takeover. Grant the
-narrow predefined or custom roles the tier needs instead (see reference_stacks/identity).
+narrow predefined or custom roles the tier needs instead (see reference_stacks/gcp/identity).
 """
 
 import pulumi

@@ -3,7 +3,7 @@
 
 cluster-admin is every verb on every resource in every namespace, including Secrets and RBAC
 itself: whoever holds the deploy identity owns the cluster. Bind ClusterRole edit with a
-RoleBinding in the one namespace the pipeline deploys to (see reference_stacks/infra).
+RoleBinding in the one namespace the pipeline deploys to (see reference_stacks/gcp/infra).
 """
 
 import pulumi
