@@ -1,7 +1,8 @@
-"""The reference stacks under the real CLI, in deploy order (identity, infra, app), for each stack
-config: `pulumi preview` with all four packs and their tier's `ci/policy-groups` config succeeds
-with no mandatory violation, and reports what `tierguard check` reports for the same program, stack,
-policy config and StackReference outputs (read back from the local backend after each `up`)."""
+"""The reference stacks of every cloud under the real CLI, in deploy order (identity, infra, app),
+for each stack config: `pulumi preview` with all four packs and their tier's `ci/policy-groups`
+config succeeds with no mandatory violation, and reports what `tierguard check` reports for the
+same program, stack, policy config and StackReference outputs (read back from the local backend
+after each `up`)."""
 
 from __future__ import annotations
 
@@ -10,26 +11,35 @@ from pathlib import Path
 
 import pulumi_cli
 import pytest
+import yaml
 from conftest import PACKS, ROOT, copy_project, merged_policy_config, policy_args
 from e2e_support import report_violations, tierguard
 
 TIERS = ("identity", "infra", "app")
-GCP = ROOT / "reference_stacks" / "gcp"
-CONFIGS = sorted(p.name.split(".")[1] for p in (GCP / "identity").glob("Pulumi.*.yaml"))
+REFERENCE = ROOT / "reference_stacks"
+ESTATES = sorted(
+    (cloud.name, p.name.split(".")[1])
+    for cloud in REFERENCE.iterdir()
+    if cloud.is_dir()
+    for p in (cloud / "identity").glob("Pulumi.*.yaml")
+)
 
 
-@pytest.mark.parametrize("stack", CONFIGS)
-def test_reference_stacks_pass_under_the_cli(ws: pulumi_cli.Workspace, tmp_path: Path, stack: str) -> None:
+@pytest.mark.parametrize(("cloud", "stack"), ESTATES, ids=[f"{c}-{s}" for c, s in ESTATES])
+def test_reference_stacks_pass_under_the_cli(
+    ws: pulumi_cli.Workspace, tmp_path: Path, cloud: str, stack: str
+) -> None:
     outputs: dict[str, dict] = {}
     for tier in TIERS:
-        project = copy_project(GCP / tier, tmp_path)
+        project = copy_project(REFERENCE / cloud / tier, tmp_path)
         ws.run("stack", "init", stack, cwd=project).check()
         if tier != "identity":
             # A local backend's organization is always `organization` (the stacks' `org` option).
             ws.run("config", "set", "org", "organization", cwd=project).check()
         events = tmp_path / f"{tier}.events.jsonl"
         result = ws.preview(project, stack, *policy_args(tier), "--event-log", str(events))
-        assert result.returncode == 0, f"{tier}/{stack}: {result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+        where = f"{cloud}/{tier}/{stack}"
+        assert result.returncode == 0, f"{where}: {result.stdout[-4000:]}\n{result.stderr[-2000:]}"
         logged = pulumi_cli.read_events(events)
         assert pulumi_cli.packs_ran(logged) == set(PACKS), f"{tier}/{stack}: not every pack ran"
         from_cli = pulumi_cli.policy_violations(logged)
@@ -48,4 +58,5 @@ def test_reference_stacks_pass_under_the_cli(ws: pulumi_cli.Workspace, tmp_path:
         if tier != "app":
             ws.up(project, stack).check()
             shown = ws.run("stack", "output", "--json", "--show-secrets", "-s", stack, cwd=project).check()
-            outputs[f"organization/tierguard-{tier}/{stack}"] = json.loads(shown.stdout)
+            name = yaml.safe_load((project / "Pulumi.yaml").read_text())["name"]
+            outputs[f"organization/{name}/{stack}"] = json.loads(shown.stdout)
