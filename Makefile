@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # PATH (as the Pulumi CLI runs it), which is then .venv's, with the reference stacks' SDKs.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: check test lint bench fuzz clean sdk-tokens pulumi-cli
+.PHONY: check test lint bench fuzz clean sdk-tokens pulumi-cli mermaid-cli
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ sdk-tokens: $(STAMP)
 ## pulumi-cli: build the pinned Pulumi CLI for the e2e tests once (tools/pulumi; no-op when present)
 pulumi-cli: $(STAMP)
 	PYTHON=$(abspath $(BIN)/python) tools/pulumi/build.sh
+
+## mermaid-cli: install the pinned Mermaid CLI (tools/mermaid) for the estate-diagram render test
+mermaid-cli:
+	tools/mermaid/install.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -97,6 +97,8 @@ def _parses(fmt: str, out: str) -> None:
         assert re.match(r"^tierguard: (passed|failed)", verdict), verdict
     elif fmt == "markdown":
         assert out.lstrip().startswith("#"), out[:200]
+    elif fmt == "mermaid":
+        assert out.startswith("flowchart LR\n") and "classDef " in out, out[:200]
     else:
         assert "no-open-buckets" in out
 

@@ -247,6 +247,14 @@ def build_recorder(request: dict[str, Any], channel: Channel) -> tuple[Any, Any]
         def __init__(self) -> None:
             self.unknown_outputs: dict[str, set[str]] = {}
             self.failure: str | None = None
+            # StackReference resource name -> the stack it names and the outputs that stack has
+            self.references: dict[str, dict[str, Any]] = {}
+            # StackReference resource name -> the output names the program asked it for, in order
+            self.reads: dict[str, list[str]] = {}
+
+        def read(self, reference: str, output: Any) -> None:
+            if isinstance(output, str) and output not in self.reads.setdefault(reference, []):
+                self.reads[reference].append(output)
 
         def call(self, args: Any) -> Any:
             return default_invoke(args.token, args.args or {}, config, invokes), []
@@ -266,6 +274,7 @@ def build_recorder(request: dict[str, Any], channel: Channel) -> tuple[Any, Any]
                 self.failure = answer["error"]
                 raise RuntimeError(answer["error"])
             outputs = answer.get("outputs", {})
+            self.references[args.name] = {"name": name, "exported": sorted(outputs)}
             unknown = {k for k, v in outputs.items() if has_unknown(v)}
             self.unknown_outputs[args.name] = unknown
             known = {k: unwrap_secrets(v) for k, v in outputs.items() if k not in unknown}
@@ -435,6 +444,7 @@ def patch_stack_reference(mocks: Any) -> None:
     def make(require: bool) -> Any:
         def method(self: Any, name: Any) -> Any:
             base = original_get_output(self, name)
+            mocks.read(getattr(self, "_name", ""), name)  # a literal name: known before anything resolves
 
             async def unknown_here() -> bool:
                 wanted = await Output.from_input(name).future()
@@ -443,9 +453,10 @@ def patch_stack_reference(mocks: Any) -> None:
 
             async def value() -> Any:
                 found = await base.future()
+                wanted = await Output.from_input(name).future()
+                mocks.read(getattr(self, "_name", ""), wanted)
                 if await unknown_here():
                     return None
-                wanted = await Output.from_input(name).future()
                 if require and wanted not in (await self.outputs.future() or {}):
                     raise KeyError(f"required output {wanted!r} does not exist on stack reference")
                 return found
@@ -682,6 +693,10 @@ def capture(
         "result": {
             "resources": ordered(monitor.records),
             "outputs": to_wire(MessageToDict(struct)),
+            "references": [
+                {"resource": resource, **known, "read": mocks.reads.get(resource, [])}
+                for resource, known in mocks.references.items()
+            ],
             "python": sys.executable,
             "used": used_outside(project_dir),
         }

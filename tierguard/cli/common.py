@@ -40,7 +40,7 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         multiple=True,
         type=click.Choice(sorted(FORMATS)),
         help="Report format: text (default), json, sarif, junit, markdown, compact (path:line: level "
-        "policy message), github (Actions annotations). Repeatable.",
+        "policy message), github (Actions annotations), mermaid (the estate as a diagram). Repeatable.",
     )(fn)
     return fn
 

@@ -30,6 +30,9 @@ SEVERITIES = ("low", "medium", "high", "critical")
 # policy categories on purpose: a failed preview is neither a size nor an IAM problem.
 ENGINE_CATEGORY = "engine"
 
+# The resource a `pulumi.StackReference` registers (read with the stack's name as its id).
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+
 
 @dataclass(frozen=True)
 class Location:
@@ -93,6 +96,42 @@ class Resource:
         return self.type == "pulumi:pulumi:Stack"
 
 
+@dataclass(frozen=True)
+class StackReference:
+    """A ``pulumi.StackReference`` a stack makes: the edge between two stacks of an estate, and the
+    outputs read through it, so a report can show a read that the other stack does not export."""
+
+    # the stack it names, as the program gave it: "org/project/stack", "project/stack" or "stack"
+    name: str
+    # the StackReference resource's URN ("" when unknown)
+    urn: str = ""
+    # output names the program asked for (get_output / require_output), in first-read order
+    read: tuple[str, ...] = ()
+    # the outputs the referenced stack has, when the input tells (an offline run does); None: unknown
+    exported: tuple[str, ...] | None = None
+
+    def target(self, project: str) -> tuple[str, str]:
+        """(project, stack) it names; a bare stack name is of ``project`` (the reader's own), as the
+        engine reads it."""
+        parts = [p for p in self.name.split("/") if p]
+        if len(parts) >= 2:
+            return parts[-2], parts[-1]
+        return project, (parts[0] if parts else self.name)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Outputs read that the referenced stack does not export (none when that is unknown)."""
+        if self.exported is None:
+            return ()
+        return tuple(name for name in self.read if name not in self.exported)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"stack": self.name, "urn": self.urn, "read": list(self.read)}
+        if self.exported is not None:
+            out["missing"] = list(self.missing)
+        return out
+
+
 @dataclass
 class Stack:
     """A unit of evaluation: one stack of one project, from whichever input."""
@@ -123,6 +162,8 @@ class Stack:
     # What the reader assumed on the user's behalf (e.g. a project without stack files checked as
     # stack "dev"): printed on standard error and listed per stack in --format json.
     notes: list[str] = field(default_factory=list)
+    # The StackReferences an offline run made, with the outputs it read (see references_of).
+    references: list[StackReference] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -130,6 +171,17 @@ class Stack:
 
     def by_urn(self) -> dict[str, Resource]:
         return {r.urn: r for r in self.resources}
+
+    def references_of(self) -> list[StackReference]:
+        """The StackReferences of the stack: those an offline run recorded (with the outputs read), else
+        the StackReference resources of a preview or export (the stack each names, nothing read)."""
+        if self.references:
+            return list(self.references)
+        return [
+            StackReference(name=str(r.inputs.get("name") or r.id or r.name), urn=r.urn)
+            for r in self.resources
+            if r.type == STACK_REFERENCE_TYPE
+        ]
 
     @property
     def root_urn(self) -> str:

@@ -29,7 +29,14 @@ from typing import Any, Protocol
 from tierguard.capture import RunnerFailure, RunnerProcess, cache
 from tierguard.model import wire
 from tierguard.model.files import load_json_object, load_yaml
-from tierguard.model.records import InputError, Location, Resource, Stack
+from tierguard.model.records import (
+    STACK_REFERENCE_TYPE,
+    InputError,
+    Location,
+    Resource,
+    Stack,
+    StackReference,
+)
 from tierguard.readers.export import check_inputs
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
@@ -77,6 +84,8 @@ class Run:
     config: dict[str, str] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
     cached: bool = False  # from the capture cache: the program did not run
+    # each StackReference made: {"resource", "name", "exported", "read"} (capture.runner)
+    references: list[dict[str, Any]] = field(default_factory=list)
 
 
 class CaptureProgress(Protocol):
@@ -660,7 +669,22 @@ def _run_from(
         config=config,
         secret_keys=secret_keys,
         cached=cached,
+        references=list(result.get("references", [])),
     )
+
+
+def _references(run: Run) -> list[StackReference]:
+    """The run's StackReferences as the model holds them, each with its resource's URN."""
+    urns = {r.name: r.urn for r in run.resources if r.type == STACK_REFERENCE_TYPE}
+    return [
+        StackReference(
+            name=str(ref.get("name", "")),
+            urn=urns.get(str(ref.get("resource", "")), ""),
+            read=tuple(str(n) for n in ref.get("read", [])),
+            exported=tuple(str(n) for n in ref.get("exported", [])),
+        )
+        for ref in run.references
+    ]
 
 
 def _resource(rec: dict[str, Any]) -> Resource:
@@ -772,6 +796,7 @@ def read_program(
             config_file=str(project.stack_file(name)),
             outputs=dict(run.outputs),
             notes=list(notes),
+            references=_references(run),
         )
         _RUN_OF[(st.source, st.stack)] = run
         stacks.append(st)

@@ -19,6 +19,7 @@ FORMATS: dict[str, str] = {
     "markdown": "tierguard.report.markdown:render",
     "compact": "tierguard.report.compact:render",
     "github": "tierguard.report.github:render",
+    "mermaid": "tierguard.report.mermaid:render",
 }
 
 

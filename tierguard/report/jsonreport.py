@@ -32,6 +32,9 @@ def document(results: list[Result]) -> dict[str, Any]:
         }
         if r.stack.notes:
             entry["notes"] = list(r.stack.notes)
+        references = r.stack.references_of()
+        if references:
+            entry["stackReferences"] = [ref.to_json() for ref in references]
         if r.plan is not None:
             entry["plan"] = r.plan
         if r.remediations:

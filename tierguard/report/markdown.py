@@ -1,7 +1,8 @@
 """``--format markdown``: a pull-request comment or ``$GITHUB_STEP_SUMMARY``.
 
-The verdict is the first line, because a reviewer reads only that much unless it is red; then a
-findings table per stack (blocking first); then the plan summary when the input was a preview.
+The verdict is the first line, because a reviewer reads only that much unless it is red; then the
+estate as a Mermaid diagram (tier columns, StackReference edges, crossings in red; GitHub draws it);
+then a findings table per stack (blocking first); then the plan summary when the input was a preview.
 Tables are capped so a huge estate still fits a PR comment (GitHub allows 65,536 characters).
 """
 
@@ -115,10 +116,21 @@ def _plan_summary(plan: dict) -> str:
     return summary_markdown(plan)
 
 
+def _estate(results: Sequence[Result]) -> list[str]:
+    """The estate diagram (tierguard.report.mermaid) in a block GitHub draws, unless too big to draw."""
+    from tierguard.report.mermaid import MAX_DIAGRAM_CHARS, render
+
+    drawn = render(results)
+    if len(drawn) > MAX_DIAGRAM_CHARS:
+        return [f"_The estate diagram ({len(drawn):,} characters) is larger than Mermaid draws "
+                f"({MAX_DIAGRAM_CHARS:,}); see `--format mermaid`._", ""]
+    return ["```mermaid", drawn.rstrip(), "```", ""]
+
+
 def render(results: list[Result]) -> str:
     resources = sum(1 for r in results for x in r.stack.resources if not x.is_stack)
     checked = f"{_plural(len(results), 'stack')}, {_plural(resources, 'resource')} checked."
-    lines = [verdict(results), "", checked, ""]
+    lines = [verdict(results), "", checked, "", *_estate(results)]
     for r in results:
         shown = sorted(r.findings, key=lambda f: (f.kind == "note", not f.blocking, f.policy, f.urn))
         violations = [f for f in shown if f.kind != "note"]
