@@ -2,8 +2,8 @@
 # Install the pinned Mermaid CLI (package.json, package-lock.json here) once into
 # ${XDG_CACHE_HOME:-~/.cache}/tierguard/mermaid-cli/<version> (the `make mermaid-cli` target), for the
 # test that renders the estate diagram. Puppeteer's own browser download is skipped (no such
-# download works here): mmdc drives the system Chromium, installed from Debian's packages when it is
-# missing and we may (root with apt-get). A no-op when the cache is complete and a browser is found.
+# download works here): mmdc drives the system Chromium (the system's own package; this script installs
+# nothing outside its cache). A no-op when the cache is complete and a browser is found.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 version="$(sed -n 's#.*"@mermaid-js/mermaid-cli": "\([^"]*\)".*#\1#p' "$here/package.json")"
@@ -12,12 +12,7 @@ cache="${XDG_CACHE_HOME:-$HOME/.cache}/tierguard/mermaid-cli/$version"
 browser() { command -v chromium || command -v chromium-browser || command -v google-chrome || true; }
 
 if [ -z "$(browser)" ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "mermaid-cli: installing Debian's chromium for the Mermaid CLI"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "mermaid-cli: no Chromium found (install the chromium package); the render test will skip" >&2
-  fi
+  echo "mermaid-cli: no Chromium found (install your system's chromium package); the render test will skip" >&2
 fi
 
 if [ -x "$cache/node_modules/.bin/mmdc" ] && cmp -s "$here/package-lock.json" "$cache/package-lock.json"; then
