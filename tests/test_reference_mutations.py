@@ -61,6 +61,32 @@ MUTATIONS = [
         ' settings={"tier": "db-f1-micro"})\n',
         "no-datastore-in-app-tier",
     ),
+    Mutation(
+        "aws",
+        "identity",
+        "the app pipeline's policy becomes every action on every resource",
+        'APP_CI = document(statement(["eks:DescribeCluster"], [CLUSTER_ARN]))',
+        'APP_CI = document(statement(["*"], "*"))',
+        "aws-iam-no-wildcard-actions",
+    ),
+    Mutation(
+        "aws",
+        "infra",
+        "the Aurora cluster loses its deletion protection",
+        "    copy_tags_to_snapshot=True,\n    deletion_protection=True,\n",
+        "    copy_tags_to_snapshot=True,\n    deletion_protection=False,\n",
+        "storage-deletion-guards",
+    ),
+    Mutation(
+        "aws",
+        "app",
+        "the app stack gains a DynamoDB table",
+        "",
+        "\nimport pulumi_aws as aws\n\n"
+        'aws.dynamodb.Table("orders", hash_key="id", billing_mode="PAY_PER_REQUEST",'
+        ' attributes=[{"name": "id", "type": "S"}], deletion_protection_enabled=True)\n',
+        "no-datastore-in-app-tier",
+    ),
 ]
 
 

@@ -65,6 +65,21 @@ CLOUDS = {
             }
         ),
     ),
+    "aws": Cloud(
+        project_prefix="tierguard-aws",
+        type_prefixes=("aws:",),
+        identity_types=frozenset(
+            {
+                "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+                "aws:iam/role:Role",
+                "aws:iam/rolePolicy:RolePolicy",
+            }
+        ),
+        infra_types=frozenset(
+            {"aws:eks/cluster:Cluster", "aws:eks/accessEntry:AccessEntry", "aws:rds/cluster:Cluster"}
+        ),
+        infra_datastores=frozenset({"aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance"}),
+    ),
 }
 CLOUD_DIRS = sorted(p.name for p in REFERENCE.iterdir() if p.is_dir())
 

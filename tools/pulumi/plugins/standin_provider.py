@@ -114,6 +114,19 @@ COMPUTED: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
         "masterAuth": lambda _: {"clusterCaCertificate": "c3RhbmQtaW4tY2E="},
     },
     "gcp:compute/network:Network": {"selfLink": _format("projects/{project}/global/networks/{name}")},
+    # STAND-IN values for the AWS reference stacks: a fixed account and endpoints, never a real one.
+    "aws:iam/role:Role": {"arn": _format("arn:aws:iam::123456789012:role/{name}")},
+    "aws:eks/cluster:Cluster": {
+        "endpoint": lambda _: "https://STANDIN.gr7.eu-west-1.eks.amazonaws.com",
+        "certificateAuthority": lambda _: {"data": "c3RhbmQtaW4tY2E="},
+    },
+    "aws:rds/cluster:Cluster": {
+        "endpoint": _format("{clusterIdentifier}.cluster-standin.eu-west-1.rds.amazonaws.com"),
+        "readerEndpoint": _format("{clusterIdentifier}.cluster-ro-standin.eu-west-1.rds.amazonaws.com"),
+        "masterUserSecrets": lambda _: [
+            {"secretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-standin"}
+        ],
+    },
 }
 
 
