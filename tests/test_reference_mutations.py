@@ -87,6 +87,36 @@ MUTATIONS = [
         ' attributes=[{"name": "id", "type": "S"}], deletion_protection_enabled=True)\n',
         "no-datastore-in-app-tier",
     ),
+    Mutation(
+        "azure",
+        "identity",
+        "the infra deployer custom role gains `*` actions",
+        '"Microsoft.DBforPostgreSQL/flexibleServers/*",',
+        '"*",',
+        "azure-no-wildcard-custom-roles",
+    ),
+    Mutation(
+        "azure",
+        "infra",
+        "the PostgreSQL server's CanNotDelete lock is deleted",
+        'azure.authorization.ManagementLockByScope(\n    "postgres-lock",\n    scope=server.id,\n'
+        '    lock_name="do-not-delete",\n    level="CanNotDelete",\n'
+        '    notes="Holds the applications\' data: remove this lock deliberately to delete the '
+        'server.",\n)\n',
+        "",
+        "azure-storage-delete-lock",
+    ),
+    Mutation(
+        "azure",
+        "app",
+        "the app stack gains a Cosmos DB account",
+        "",
+        "\nimport pulumi_azure_native as azure\n\n"
+        'azure.cosmosdb.DatabaseAccount("orders", resource_group_name="rg-shop",'
+        ' database_account_offer_type="Standard",'
+        ' locations=[{"location_name": "westeurope", "failover_priority": 0}])\n',
+        "no-datastore-in-app-tier",
+    ),
 ]
 
 

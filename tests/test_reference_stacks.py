@@ -80,6 +80,30 @@ CLOUDS = {
         ),
         infra_datastores=frozenset({"aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance"}),
     ),
+    "azure": Cloud(
+        project_prefix="tierguard-azure",
+        type_prefixes=("azure-native:",),
+        identity_types=frozenset(
+            {
+                "azure-native:managedidentity:FederatedIdentityCredential",
+                "azure-native:authorization:RoleAssignment",
+            }
+        ),
+        infra_types=frozenset(
+            {
+                "azure-native:containerservice:ManagedCluster",
+                "azure-native:dbforpostgresql:Server",
+                "azure-native:authorization:ManagementLockByScope",
+            }
+        ),
+        infra_datastores=frozenset(
+            {
+                "azure-native:dbforpostgresql:Server",
+                "azure-native:storage:StorageAccount",
+                "azure-native:storage:BlobContainer",
+            }
+        ),
+    ),
 }
 CLOUD_DIRS = sorted(p.name for p in REFERENCE.iterdir() if p.is_dir())
 

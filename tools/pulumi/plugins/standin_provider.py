@@ -12,14 +12,18 @@ ResourceProvider gRPC protocol:
   `REPLACE_ON` table below changed — the way real providers mark properties ForceNew.
 - Create/Update/Read echo the inputs as outputs, plus a few computed outputs (`COMPUTED`) that the
   reference stacks export to each other; Delete does nothing.
+- Invoke answers the few invokes the reference stacks make (`INVOKES`: AKS's user kubeconfig) and
+  `{}` to any other.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
 import sys
+import uuid
 from collections.abc import Callable
 from concurrent import futures
 from importlib import metadata, resources
@@ -127,6 +131,63 @@ COMPUTED: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
             {"secretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-standin"}
         ],
     },
+    # azure-native names a resource by a `<kind>Name` input and returns it as `name`; managed
+    # identities get stand-in (deterministic) principal and client ids.
+    "azure-native:resources:ResourceGroup": {"name": _format("{resourceGroupName}")},
+    "azure-native:managedidentity:UserAssignedIdentity": {
+        "name": _format("{resourceName}"),
+        "principalId": lambda inputs: _standin_guid("principal", inputs.get("resourceName")),
+        "clientId": lambda inputs: _standin_guid("client", inputs.get("resourceName")),
+    },
+    "azure-native:containerservice:ManagedCluster": {
+        "name": _format("{resourceName}"),
+        "oidcIssuerProfile": lambda inputs: {
+            "enabled": True,
+            "issuerURL": _format("https://standin.oic.example/{resourceName}/")(inputs),
+        },
+    },
+    "azure-native:dbforpostgresql:Server": {
+        "name": _format("{serverName}"),
+        "fullyQualifiedDomainName": _format("{serverName}.postgres.database.azure.com"),
+    },
+    "azure-native:dbforpostgresql:Database": {"name": _format("{databaseName}")},
+    "azure-native:storage:StorageAccount": {"name": _format("{accountName}")},
+    "azure-native:storage:BlobContainer": {"name": _format("{containerName}")},
+    "azure-native:network:VirtualNetwork": {"name": _format("{virtualNetworkName}")},
+    "azure-native:privatedns:PrivateZone": {"name": _format("{privateZoneName}")},
+}
+
+
+def _standin_guid(kind: str, name: Any) -> Any:
+    """A stable stand-in object/client id for a named resource (unknown until the name is known)."""
+    name = _plain(name)
+    return UNKNOWN if name is None else str(uuid.uuid5(uuid.NAMESPACE_URL, f"standin:{kind}:{name}"))
+
+
+def _standin_kubeconfig(args: dict[str, Any]) -> dict[str, Any]:
+    """listManagedClusterUserCredentials: a kubeconfig naming a stand-in API server (JSON is YAML)."""
+    name = str(_plain(args.get("resourceName")) or "standin")
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": name,
+                "cluster": {
+                    "server": "https://203.0.113.20:443",
+                    "certificate-authority-data": "c3RhbmQtaW4tY2E=",
+                },
+            }
+        ],
+        "users": [{"name": f"clusterUser_{name}", "user": {}}],
+    }
+    value = base64.b64encode(json.dumps(kubeconfig).encode()).decode()
+    return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
+
+
+# Answers of the invokes the reference stacks make, per token (any other invoke answers {}).
+INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "azure-native:containerservice:listManagedClusterUserCredentials": _standin_kubeconfig,
 }
 
 
@@ -202,7 +263,9 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         return empty_pb2.Empty()
 
     def Invoke(self, request, context):
-        return provider_pb2.InvokeResponse(**{"return": _to_struct({})})
+        answer = INVOKES.get(request.tok)
+        result = answer(_to_dict(request.args)) if answer else {}
+        return provider_pb2.InvokeResponse(**{"return": _to_struct(result)})
 
     # --- resources -----------------------------------------------------------------------------
     def Check(self, request, context):
