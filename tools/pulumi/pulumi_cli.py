@@ -97,7 +97,8 @@ def find_cli() -> tuple[Path | None, str]:
             return Path(on_path), f"PATH ({'.'.join(map(str, v))})"
     bin_dir = cache_dir() / "bin"
     built = bin_dir / "pulumi"
-    if built.exists() and all((bin_dir / name).exists() for name in ("pulumi-language-python-exec", YAML_HOST)):
+    needed = ("pulumi-language-python-exec", YAML_HOST)
+    if built.exists() and all((bin_dir / name).exists() for name in needed):
         _sync_language_host(built.parent)
         return built, f"cache {built.parent} ({PINNED})"
     return None, f"no Pulumi CLI found: {HOW_TO_GET}"
