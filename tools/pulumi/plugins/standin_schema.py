@@ -42,7 +42,10 @@ _TOP = re.compile(r"^(?=@|class |def )", re.M)
 _CLASS = re.compile(r"(?P<decorators>(?:@[^\n]*\n)*)class (?P<name>\w+)(?:\((?P<bases>[^)]*)\))?:")
 _TYPE_TOKEN = re.compile(r'@pulumi\.type_token\("(?P<token>[^"]+)"\)')
 _DEF = re.compile(r"def (?P<name>\w+)\(")
-_GETTER = re.compile(r'@pulumi\.getter(?:\(name="(?P<camel>[^"]+)"\))?\s*\n\s*def (?P<py>\w+)\(')
+# a getter, any other decorators (`@_utilities.deprecated(...)`), then the property's def
+_GETTER = re.compile(
+    r'@pulumi\.getter(?:\(name="(?P<camel>[^"]+)"\))?[ \t]*\n(?:(?![ \t]*def ).*\n)*?[ \t]*def (?P<py>\w+)\('
+)
 _ARGS_TYPE = re.compile(r"\bargs: (?:Optional\[)?'?(?P<name>\w+)")
 _SECRETS = re.compile(r"additional_secret_outputs=\[(?P<names>[^\]]*)\]")
 _ALIAS = re.compile(r'pulumi\.Alias\(type_="(?P<type>[^"]+)"\)')
