@@ -1,32 +1,42 @@
 """Every example under examples/violations/ breaks a guardrail, and the policy it names catches it.
 
-Each example's ``__main__.py`` states the policies that must fire in machine-readable lines
-(``# tierguard-expect: <policy>``); ``tierguard check <dir> --format json`` must exit 1 with each of
-them among the blocking violations.
+Each example's program file (``__main__.py``; Pulumi.yaml for a Pulumi YAML one) states the policies
+that must fire in machine-readable lines (``# tierguard-expect: <policy>``); for the Python examples
+``tierguard check <dir> --format json`` must exit 1 with each of them among the blocking
+violations. The Pulumi YAML examples are judged under the real CLI (tests/e2e/test_e2e_yaml.py):
+offline check refuses their runtime today, and a test here holds that refusal to one clear line.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
+from example_projects import (
+    COMPLIANT,
+    PROGRAM_FILE,
+    PYTHON_RUNTIME,
+    VIOLATIONS,
+    YAML_RUNTIME,
+    expectations,
+    projects,
+)
 
 from tierguard.cli import main
 from tierguard.policies.packs import all_packs
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples" / "violations"
-EXPECT = re.compile(r"^#\s*tierguard-expect:\s*([A-Za-z0-9_.-]+)\s*$", re.MULTILINE)
-EXAMPLE_DIRS = sorted(p for p in EXAMPLES.iterdir() if (p / "Pulumi.yaml").is_file())
-COMPLIANT = ROOT / "examples" / "compliant"
-COMPLIANT_DIRS = sorted(p for p in COMPLIANT.iterdir() if (p / "Pulumi.yaml").is_file())
+EXAMPLES = VIOLATIONS
+ALL_EXAMPLES = projects(EXAMPLES)
+EXAMPLE_DIRS = projects(EXAMPLES, PYTHON_RUNTIME)  # what offline check runs today
+COMPLIANT_DIRS = projects(COMPLIANT, PYTHON_RUNTIME)
 CLOUD_EXAMPLES = [p for p in EXAMPLE_DIRS if p.name.startswith(("aws-", "azure-"))]
+YAML_EXAMPLES = projects(EXAMPLES, YAML_RUNTIME)
+YAML_TWINS = projects(COMPLIANT, YAML_RUNTIME)
 
 
 def expected_policies(example: Path) -> list[str]:
-    return EXPECT.findall((example / "__main__.py").read_text(encoding="utf-8"))
+    return sorted(policy for policy, _ in expectations(example))
 
 
 def test_examples_cover_each_guardrail() -> None:
@@ -39,11 +49,11 @@ def test_examples_cover_each_guardrail() -> None:
     assert categories >= {"tier-boundary", "iam", "deletion-protection", "plan-size"}
 
 
-@pytest.mark.parametrize("example", EXAMPLE_DIRS, ids=lambda p: p.name)
+@pytest.mark.parametrize("example", ALL_EXAMPLES, ids=lambda p: p.name)
 def test_expect_lines_name_real_policies(example: Path) -> None:
     names = {p.name for pack in all_packs() for p in pack.policies}
     expected = expected_policies(example)
-    assert expected, f"{example.name}/__main__.py has no `# tierguard-expect: <policy>` line"
+    assert expected, f"{example.name} has no `# tierguard-expect: <policy>` line in its program file"
     assert set(expected) <= names, f"unknown policies: {set(expected) - names}"
 
 
@@ -85,3 +95,32 @@ def test_compliant_twin_passes(twin: Path, capsys: pytest.CaptureFixture[str]) -
     # Same project (and so the same tier) as the violation it corrects.
     violation = EXAMPLES / twin.name / "Pulumi.yaml"
     assert (twin / "Pulumi.yaml").read_text().splitlines()[0] == violation.read_text().splitlines()[0]
+
+
+def test_yaml_examples_cover_the_four_kinds_and_have_twins() -> None:
+    """Issue 23: Pulumi YAML versions of datastore in app, broad IAM, unprotected storage and an
+    oversized plan, each with a compliant twin of the same name and project."""
+    policies = {p.name: p for pack in all_packs() for p in pack.policies}
+    expected = {name for e in YAML_EXAMPLES for name in expected_policies(e)}
+    assert {tag for name in expected for tag in policies[name].tags or []} >= {
+        "tier-boundary", "iam", "deletion-protection", "plan-size",
+    }
+    assert {p.name for p in YAML_TWINS} == {p.name for p in YAML_EXAMPLES}
+    for twin in YAML_TWINS:
+        assert not (twin / PROGRAM_FILE[PYTHON_RUNTIME]).exists()
+        violation = EXAMPLES / twin.name / "Pulumi.yaml"
+        assert (twin / "Pulumi.yaml").read_text().splitlines()[0] == violation.read_text().splitlines()[0]
+
+
+@pytest.mark.parametrize("example", [*YAML_EXAMPLES, *YAML_TWINS], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_offline_check_refuses_a_yaml_project_in_one_line(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Until the offline YAML capture lands (issue 23 item 2), check answers a YAML project with
+    exit 2 and one line naming its Pulumi.yaml and the route that does judge it, never a traceback."""
+    code = main(["check", str(example), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Pulumi.yaml" in lines[0] and "'yaml'" in lines[0], captured.err
+    assert "pulumi preview --json" in lines[0]

@@ -11,8 +11,10 @@ import pulumi_cli
 import pytest
 from conftest import PACKS, ROOT, copy_project, merged_policy_config, policy_args
 from e2e_support import report_violations, tier_of, tierguard
+from example_projects import PYTHON_RUNTIME, VIOLATIONS, projects
 
-EXAMPLES = sorted(p for p in (ROOT / "examples" / "violations").iterdir() if (p / "Pulumi.yaml").is_file())
+# the Python ones, which `tierguard check` runs offline (the YAML ones: test_e2e_yaml.py)
+EXAMPLES = projects(VIOLATIONS, PYTHON_RUNTIME)
 
 
 def cli_violations(ws: pulumi_cli.Workspace, project: Path, tier: str, tmp: Path, packs_root=None):

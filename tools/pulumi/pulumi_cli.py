@@ -6,7 +6,9 @@ The CLI is a `pulumi` on PATH at a supported version, else the one `make pulumi-
 nothing shared between pytest-xdist workers. Providers are the stand-ins (plugins/standin_provider.py),
 installed into that PULUMI_HOME with `pulumi plugin install --file`; the Python language host is
 the one beside the CLI (for the CLI built here: the stand-in plugins/pulumi-language-python, kept
-in sync beside it). Automatic plugin downloads are switched off.
+in sync beside it). The Pulumi YAML language host is the real `pulumi-language-yaml`: the one
+bundled beside a `pulumi` on PATH, or the one `make pulumi-cli` builds (from pulumi/pulumi-yaml at
+YAML_HOST_VERSION) beside the CLI in the cache. Automatic plugin downloads are switched off.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ HERE = Path(__file__).resolve().parent
 PLUGINS = HERE / "plugins"
 # The release the packs are tested against (tools/pulumi/go.mod pins it).
 PINNED = re.search(r"github.com/pulumi/pulumi/pkg/v3 (v\S+)", (HERE / "go.mod").read_text()).group(1)
+# The Pulumi YAML language host `make pulumi-cli` builds (github.com/pulumi/pulumi-yaml, served by the proxy).
+YAML_HOST_VERSION = "v1.25.0"
+YAML_HOST = "pulumi-language-yaml"
 # A `pulumi` already on PATH is used when its version is in this range.
 SUPPORTED = ((3, 260), (4, 0))
 HOW_TO_GET = "run `make pulumi-cli` (builds the pinned CLI from Go modules) or put pulumi >= 3.260 on PATH"
@@ -71,15 +76,29 @@ def _sync_language_host(bin_dir: Path) -> None:
     os.replace(tmp, target)
 
 
+def yaml_host(cli: Path) -> Path | None:
+    """The YAML language host the engine of `cli` runs, None when there is none. The engine takes a
+    bundled language host from PATH, else from beside its resolved executable (workspace/plugins.go
+    getPluginInfoAndPath); a Workspace puts the CLI's directory first on PATH, so that one wins."""
+    beside = cli.resolve().parent / YAML_HOST
+    if os.access(beside, os.X_OK):
+        return beside
+    on_path = shutil.which(YAML_HOST)
+    return Path(on_path) if on_path else None
+
+
 def find_cli() -> tuple[Path | None, str]:
-    """(path to `pulumi`, where it came from) or (None, why not)."""
+    """(path to `pulumi`, where it came from) or (None, why not). A CLI counts only with its YAML
+    language host: the e2e tests preview Pulumi YAML programs too."""
     on_path = shutil.which("pulumi")
     if on_path:
         v = _version(on_path)
-        if v and SUPPORTED[0] <= v[:2] < SUPPORTED[1]:
+        if v and SUPPORTED[0] <= v[:2] < SUPPORTED[1] and yaml_host(Path(on_path)):
             return Path(on_path), f"PATH ({'.'.join(map(str, v))})"
-    built = cache_dir() / "bin" / "pulumi"
-    if built.exists() and (built.parent / "pulumi-language-python-exec").exists():
+    bin_dir = cache_dir() / "bin"
+    built = bin_dir / "pulumi"
+    needed = ("pulumi-language-python-exec", YAML_HOST)
+    if built.exists() and all((bin_dir / name).exists() for name in needed):
         _sync_language_host(built.parent)
         return built, f"cache {built.parent} ({PINNED})"
     return None, f"no Pulumi CLI found: {HOW_TO_GET}"

@@ -14,6 +14,10 @@ ResourceProvider gRPC protocol:
   reference stacks export to each other; Delete does nothing.
 - Invoke answers the few invokes the reference stacks make (`INVOKES`: AKS's user kubeconfig) and
   `{}` to any other.
+- GetSchema answers a STAND-IN schema derived from the installed Python SDK of the package
+  (standin_schema.py: its resource and function tokens and camelCase property names, every type
+  `Any`), so Pulumi YAML programs resolve their `type:` tokens and properties as they would against
+  the real provider's schema.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from importlib import metadata, resources
 from typing import Any
 
 import grpc
+import standin_schema
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
@@ -246,9 +251,11 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         return plugin_pb2.PluginInfo(version=_sdk_version(self.package))
 
     def GetSchema(self, request, context):
-        return provider_pb2.GetSchemaResponse(
-            schema=json.dumps({"name": self.package, "version": _sdk_version(self.package)})
-        )
+        try:
+            schema = standin_schema.schema_json(self.package)
+        except ModuleNotFoundError:  # no Python SDK of this package installed: no resources to name
+            schema = json.dumps({"name": self.package, "version": _sdk_version(self.package)})
+        return provider_pb2.GetSchemaResponse(schema=schema)
 
     def CheckConfig(self, request, context):
         return provider_pb2.CheckResponse(inputs=request.news)
