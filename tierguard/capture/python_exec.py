@@ -62,7 +62,7 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
-def configure(args: argparse.Namespace) -> Any:
+def configure(args: argparse.Namespace, runner: Any) -> Any:
     """Config from the environment and the runtime settings, with the shim's fallbacks for old SDKs."""
     import pulumi.runtime
 
@@ -82,6 +82,8 @@ def configure(args: argparse.Namespace) -> Any:
     except TypeError:
         params = inspect.signature(pulumi.runtime.Settings.__init__).parameters
         settings = pulumi.runtime.Settings(**{k: v for k, v in kwargs.items() if k in params})
+    if settings.monitor is not None:
+        settings.monitor = ShapedMonitor(settings.monitor, runner)
     pulumi.runtime.configure(settings)
     return settings
 
@@ -127,6 +129,41 @@ def patch_stack_reference() -> None:
     pulumi.StackReference.require_output = make(True)
 
 
+class ShapedMonitor:
+    """The monitor stub, with each custom resource's echoed outputs shaped as its provider returns
+    them: an input that takes an object where the declared output is a string (a pulumi-aws policy
+    document) comes back as JSON text, or unknown when it holds an unknown -- what the provider's
+    Check does and the offline engine, which has no provider schema, cannot (runner.echoed_outputs
+    does the same for the mocks path, from the same SDK class metadata)."""
+
+    def __init__(self, stub: Any, runner: Any) -> None:
+        self._stub = stub
+        self._runner = runner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stub, name)
+
+    def RegisterResource(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        response = self._stub.RegisterResource(request, *args, **kwargs)
+        if request.custom:
+            self.shape(request.type, response.object)
+        return response
+
+    def shape(self, type_token: str, struct: Any) -> None:
+        from google.protobuf.json_format import MessageToDict
+
+        structured = [k for k, v in struct.items() if hasattr(v, "items") or hasattr(v, "append")]
+        if not structured:
+            return
+        types = self._runner._output_types(type_token)
+        for key in structured:
+            if types.get(key) is str:
+                value = MessageToDict(struct)[key]
+                del struct[key]
+                if not self._runner.has_unknown(value):
+                    struct[key] = json.dumps(value)
+
+
 def write_report(doc: dict[str, Any]) -> None:
     where = os.environ.get(REPORT_ENV)
     if where:
@@ -144,7 +181,7 @@ def main() -> None:
         write_report({"error": {"kind": "missing-module", "module": module, "message": str(exc)}})
         sys.exit(1)
 
-    settings = configure(args)
+    settings = configure(args, runner)
     patch_stack_reference()
     sys.argv = [args.PROGRAM, *args.ARGS]
     if args.pwd is not None:
