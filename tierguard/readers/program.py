@@ -455,6 +455,8 @@ class Session:
         projects = list(projects)
         if self.progress is not None:
             self.progress.planned(sum(len(names) for _, names in projects))
+        if self.capture_mode == "engine":  # a process per stack config, none shared: each on its own
+            projects = [(project, [name]) for project, names in projects for name in names]
         for project, names in projects:
             thread = threading.Thread(target=capture_all, args=(project, names), daemon=True)
             self.threads.append(thread)
