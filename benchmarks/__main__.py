@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import capture_cache, engine, floor, generate, install
+from benchmarks import capture_cache, engine, floor, generate, install, protocol
 from benchmarks.measure import (
     REFERENCE_STACKS,
     REPO,
@@ -232,6 +232,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-cli", action="store_true", help="skip the side-by-side rows with the real CLI")
     parser.add_argument("--no-install", action="store_true",
                         help="skip the install size and time of the wheel (lean core vs core + reference)")
+    parser.add_argument("--no-protocol", action="store_true",
+                        help="skip the --capture engine row against the mocks path (reference app stack)")
     parser.add_argument("--no-floor", action="store_true",
                         help="skip the largest program under the bare SDK mocks (the capture floor)")
     parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / ".generated",
@@ -277,6 +279,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"capture cache: c6ce312, no cache, cold and warm cache, interleaved x {args.reference_runs}")
         cache_rows = capture_cache.measure(args.workdir, args.reference_runs)
         cache_rows["targets"] = capture_cache.targets(cache_rows)
+
+    protocol_rows: list[dict[str, Any]] = []
+    if not (args.no_reference or args.no_protocol):
+        app = protocol.reference_app()
+        if app is not None:
+            log(f"protocol path against the mocks path: {app}, interleaved x {args.reference_runs}")
+            protocol_rows.append(protocol.measure(app, args.reference_runs))
 
     installs: dict[str, Any] = {"error": "skipped (--no-install)", "rows": []}
     if not args.no_install:
@@ -339,6 +348,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "targets": verdicts,
         "side_by_side": side_by_side,
         "capture_floor": capture_floor,
+        "protocol": protocol_rows,
         "capture_cache": cache_rows,
         "install": installs,
         "elapsed_s": elapsed,
@@ -369,6 +379,10 @@ def render(report: dict[str, Any]) -> str:
         lines.append("")
     for t in report["targets"]:
         lines.append(f"{t['verdict']:<4}  {t['target']}: {t['measured']}")
+    protocol_lines = protocol.render(report.get("protocol") or [])
+    if protocol_lines:
+        lines.append("")
+        lines.extend(protocol_lines)
     capture_floor = floor.render(report.get("capture_floor") or {})
     if capture_floor:
         lines.append("")

@@ -160,3 +160,16 @@ def test_capture_cache_rows_judge_their_targets_and_say_what_is_in_the_way() -> 
     lines = capture_cache.table(result)
     assert any(line.startswith("warm cache") for line in lines)
     assert any("no program ran" in line for line in lines)
+
+
+def test_protocol_row_measures_both_capture_paths_of_one_program() -> None:
+    from benchmarks import protocol
+
+    program = REPO / "tests" / "fixtures" / "programs" / "no-stack-file"
+    row = protocol.measure(program, runs=1)
+    for mode in protocol.MODES:
+        assert row[mode]["seconds"] > 0 and row[mode]["resources"] == row["mocks"]["resources"], row
+    assert row["ratio"] == row["engine"]["seconds"] / row["mocks"]["seconds"]
+    (line,) = protocol.render([row])[1:]
+    assert "no-stack-file" in line and "ratio" in line
+    assert protocol.reference_app() is not None

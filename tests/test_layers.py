@@ -7,7 +7,7 @@ holds only these subpackages (and ``__init__``/``__main__``), and the README's a
 names the same ones.
 
     model         <- nothing else          (records, steps, URNs, wire form, globs, input files)
-    capture       <- model                 (capture.runner: nothing of tierguard at all)
+    capture       <- model                 (capture.runner, capture.python_exec: nothing of tierguard)
     readers       <- model, capture
     catalog       <- model
     policies      <- model, catalog        (rules, exemptions, stack context, the pack registry)
@@ -50,6 +50,7 @@ LAYERS = (
     Layer("model", MODEL, MODEL),
     Layer("capture", ("tierguard.capture",), ("tierguard.capture", *MODEL)),
     Layer("capture runner (runs in the program's venv)", ("tierguard.capture.runner",), ()),
+    Layer("capture launcher (runs in the program's venv)", ("tierguard.capture.python_exec",), ()),
     Layer("readers", ("tierguard.readers",), ("tierguard.readers", "tierguard.capture", *MODEL)),
     Layer("catalog", ("tierguard.catalog",), ("tierguard.catalog", *MODEL)),
     Layer("policies", ("tierguard.policies",), POLICIES),

@@ -46,7 +46,7 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 # The code that decides what a capture holds: a change to any of it is a different capture, even when
 # the version string (tierguard/__init__.py, hashed too) has not moved between development commits.
 CAPTURE_CODE = ("__init__.py", "model/wire.py", "readers/program.py", "capture/__init__.py",
-                "capture/runner.py", "capture/cache.py")
+                "capture/runner.py", "capture/cache.py", "capture/engine_host.py", "capture/python_exec.py")
 
 
 def cache_dir() -> Path:

@@ -208,40 +208,122 @@ def echoed_outputs(type_token: str, inputs: Any) -> dict[str, Any]:
 # -- the recording monitor -------------------------------------------------------------------------
 
 
+class Locator:
+    """Source positions (``file://`` URIs) as project-relative files, or None outside the user's code:
+    the SDK, the standard library, an installed library, or the file that launched the program."""
+
+    def __init__(self, project_dir: Path, prefixes: tuple[str, ...], launcher: str) -> None:
+        self.project_dir = project_dir
+        self.prefixes = prefixes  # the program interpreter's sys.prefix and sys.base_prefix
+        self.launcher = launcher
+        self.shown_files: dict[str, str | None] = {}  # a few files hold every resource: resolve each once
+
+    def shown_file(self, uri: str) -> str | None:
+        path = os.path.abspath(unquote(urlparse(uri).path))
+        resolved = Path(path).resolve()
+        installed = bool({"site-packages", "dist-packages"} & set(resolved.parts)) or any(
+            path.startswith(prefix + os.sep) for prefix in self.prefixes
+        )
+        if path == self.launcher or (installed and self.project_dir not in resolved.parents):
+            return None  # the SDK, the standard library or an installed library: not the user's code
+        return Path(os.path.relpath(resolved, self.project_dir)).as_posix()
+
+    def location(self, uri: str, line: int) -> dict[str, Any] | None:
+        if not uri:
+            return None
+        if uri not in self.shown_files:
+            self.shown_files[uri] = self.shown_file(uri)
+        shown = self.shown_files[uri]
+        if shown is None:
+            return None
+        out: dict[str, Any] = {"file": shown}
+        if line:
+            out["line"] = line
+        return out
+
+
+def positions_of(request: Any) -> list[tuple[str, int]]:
+    """The SDK's declared position, then the frames of its stack trace (the SDK's heuristic lands in
+    site-packages for provider resources and library components), as (uri, line) pairs."""
+    fields = {f.name for f, _ in request.ListFields()}
+    positions = [request.sourcePosition] if "sourcePosition" in fields else []
+    if "stackTrace" in fields:
+        positions += [frame.pc for frame in request.stackTrace.frames]
+    return [(pos.uri, pos.line) for pos in positions if pos is not None and pos.uri]
+
+
+def first_location(locator: Locator, positions: list[tuple[str, int]]) -> dict[str, Any] | None:
+    """The first position in the user's code."""
+    return next((loc for loc in (locator.location(u, n) for u, n in positions) if loc), None)
+
+
+def alias_urns(request: Any, stack: str, project: str) -> list[str]:
+    """Every alias of a registration as a URN, alias specs resolved as the engine resolves them."""
+    out = list(getattr(request, "aliasURNs", []))
+    for alias in getattr(request, "aliases", []):
+        if alias.WhichOneof("alias") == "urn":
+            out.append(alias.urn)
+            continue
+        spec = alias.spec
+        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+        out.append(engine_urn(
+            spec.stack or stack, spec.project or project, parent, spec.type or request.type,
+            spec.name or request.name,
+        ))
+    return out
+
+
+def registration_record(
+    request: Any, urn: str, res_id: str | None, props: Any, stack: str, project: str
+) -> dict[str, Any]:
+    """What a RegisterResource or ReadResource request says about its resource (location aside)."""
+    from google.protobuf.json_format import MessageToDict
+
+    fields = {f.name for f, _ in request.ListFields()}
+    rec: dict[str, Any] = {
+        "urn": urn,
+        "type": request.type,
+        "name": request.name,
+        "id": res_id,
+        "inputs": to_wire(MessageToDict(props)) if props is not None else {},
+        "custom": bool(getattr(request, "custom", True)),
+        "parent": request.parent or None,
+        # The SDK collects dependencies in sets, whose order would follow the process's memory
+        # layout (and so the stacks run before in this process): report them sorted.
+        "dependencies": sorted(request.dependencies),
+        "provider": request.provider or None,
+        "additional_secret_outputs": list(request.additionalSecretOutputs),
+    }
+    if hasattr(request, "protect"):
+        rec["protect"] = bool(request.protect)
+        rec["retain_on_delete"] = bool(getattr(request, "retainOnDelete", False))
+        if request.deleteBeforeReplace or getattr(request, "deleteBeforeReplaceDefined", False):
+            rec["delete_before_replace"] = bool(request.deleteBeforeReplace)
+        rec["ignore_changes"] = list(request.ignoreChanges)
+        rec["property_dependencies"] = {
+            k: sorted(v.urns) for k, v in request.propertyDependencies.items()
+        }
+        rec["aliases"] = alias_urns(request, stack, project)
+        if "customTimeouts" in fields:
+            ct = request.customTimeouts
+            timeouts = {
+                key: duration_seconds(getattr(ct, key))
+                for key in ("create", "update", "delete")
+                if getattr(ct, key, "")
+            }
+            rec["custom_timeouts"] = {k: v for k, v in timeouts.items() if v is not None} or None
+    return rec
+
+
 def build_recorder(request: dict[str, Any], channel: Channel) -> tuple[Any, Any]:
     """Mocks and monitor classes are defined here because they subclass the stack's own SDK."""
-    from google.protobuf.json_format import MessageToDict
     from pulumi.runtime import mocks as pmocks
 
     project_dir = Path(request["project_dir"]).resolve()
     config = request.get("config", {})
     request_project, request_stack = request["project"], request["stack"]
     invokes: dict[str, Any] = request.get("invokes", {})
-
-    shown_files: dict[str, str | None] = {}  # a few files hold every resource: resolve each once
-
-    def shown_file(uri: str) -> str | None:
-        path = os.path.abspath(unquote(urlparse(uri).path))
-        resolved = Path(path).resolve()
-        installed = bool({"site-packages", "dist-packages"} & set(resolved.parts)) or any(
-            path.startswith(prefix + os.sep) for prefix in (sys.prefix, sys.base_prefix)
-        )
-        if path == RUNNER_FILE or (installed and project_dir not in resolved.parents):
-            return None  # the SDK, the standard library or an installed library: not the user's code
-        return Path(os.path.relpath(resolved, project_dir)).as_posix()
-
-    def location(pos: Any) -> dict[str, Any] | None:
-        if pos is None or not pos.uri:
-            return None
-        if pos.uri not in shown_files:
-            shown_files[pos.uri] = shown_file(pos.uri)
-        shown = shown_files[pos.uri]
-        if shown is None:
-            return None
-        out: dict[str, Any] = {"file": shown}
-        if pos.line:
-            out["line"] = pos.line
-        return out
+    locator = Locator(project_dir, (sys.prefix, sys.base_prefix), RUNNER_FILE)
 
     class RecordingMocks(pmocks.Mocks):
         def __init__(self) -> None:
@@ -302,61 +384,9 @@ def build_recorder(request: dict[str, Any], channel: Channel) -> tuple[Any, Any]
             return response
 
         def record(self, request: Any, urn: str, res_id: str | None, props: Any) -> dict[str, Any]:
-            fields = {f.name for f, _ in request.ListFields()}
-            rec: dict[str, Any] = {
-                "urn": urn,
-                "type": request.type,
-                "name": request.name,
-                "id": res_id,
-                "inputs": to_wire(MessageToDict(props)) if props is not None else {},
-                "custom": bool(getattr(request, "custom", True)),
-                "parent": request.parent or None,
-                # The SDK collects dependencies in sets, whose order would follow the process's memory
-                # layout (and so the stacks run before in this process): report them sorted.
-                "dependencies": sorted(request.dependencies),
-                "provider": request.provider or None,
-                "additional_secret_outputs": list(request.additionalSecretOutputs),
-            }
-            if hasattr(request, "protect"):
-                rec["protect"] = bool(request.protect)
-                rec["retain_on_delete"] = bool(getattr(request, "retainOnDelete", False))
-                if request.deleteBeforeReplace or getattr(request, "deleteBeforeReplaceDefined", False):
-                    rec["delete_before_replace"] = bool(request.deleteBeforeReplace)
-                rec["ignore_changes"] = list(request.ignoreChanges)
-                rec["property_dependencies"] = {
-                    k: sorted(v.urns) for k, v in request.propertyDependencies.items()
-                }
-                rec["aliases"] = self.aliases(request)
-                if "customTimeouts" in fields:
-                    ct = request.customTimeouts
-                    timeouts = {
-                        key: duration_seconds(getattr(ct, key))
-                        for key in ("create", "update", "delete")
-                        if getattr(ct, key, "")
-                    }
-                    rec["custom_timeouts"] = {k: v for k, v in timeouts.items() if v is not None} or None
-            # The SDK's declared position, else the first frame of its stack trace in the user's code
-            # (the SDK's heuristic lands in site-packages for provider resources and library components).
-            positions = [request.sourcePosition] if "sourcePosition" in fields else []
-            if "stackTrace" in fields:
-                positions += [frame.pc for frame in request.stackTrace.frames]
-            rec["location"] = next((loc for loc in map(location, positions) if loc), None)
+            rec = registration_record(request, urn, res_id, props, request_stack, request_project)
+            rec["location"] = first_location(locator, positions_of(request))
             return rec
-
-        def aliases(self, request: Any) -> list[str]:
-            out = list(getattr(request, "aliasURNs", []))
-            for alias in getattr(request, "aliases", []):
-                if alias.WhichOneof("alias") == "urn":
-                    out.append(alias.urn)
-                    continue
-                spec = alias.spec
-                parent = "" if spec.noParent else (spec.parentUrn or request.parent)
-                urn = engine_urn(
-                    spec.stack or request_stack, spec.project or request_project, parent,
-                    spec.type or request.type, spec.name or request.name,
-                )
-                out.append(urn)
-            return out
 
     return RecordingMocks, RecordingMonitor
 

@@ -35,10 +35,19 @@ from tierguard.readers import load_stacks, program
     is_flag=True,
     help="Run every program even if its capture is cached (the cache is neither read nor written).",
 )
+@click.option(
+    "--capture",
+    "capture",
+    type=click.Choice(program.CAPTURE_MODES),
+    default="mocks",
+    show_default=True,
+    help="How programs run offline: under the SDK's mocks, or launched as the Pulumi CLI launches them "
+    "against tierguard's offline engine (a gRPC resource monitor that also registers default providers).",
+)
 @pack_options
 @report_options
 def check(
-    paths, stack, tier, no_cache, pack_config, policy_packs, packs, references, mocks_file, formats,
+    paths, stack, tier, no_cache, capture, pack_config, policy_packs, packs, references, mocks_file, formats,
     outputs, show_exempted,
 ) -> int:
     """Check Pulumi programs (directories), preview JSON or stack exports against the packs.
@@ -52,7 +61,7 @@ def check(
     with capture_progress() as progress:
         stacks = load_stacks(
             targets, stack=stack, references=references, mocks=mocks_file, use_cache=not no_cache,
-            progress=progress,
+            progress=progress, capture=capture,
         )
     evaluator = Evaluator(selected, config, paired)
     results = []

@@ -27,6 +27,7 @@ def load_stacks(
     mocks: str | None = None,
     use_cache: bool = True,
     progress: program.CaptureProgress | None = None,
+    capture: str = "mocks",
 ) -> list[Stack]:
     """Read every target, in order; the stacks come back in that order.
 
@@ -36,7 +37,8 @@ def load_stacks(
     cores while a project whose StackReference names another waits for that sibling's capture
     instead of repeating it.
     ``use_cache=False`` (``--no-cache``) neither reads nor writes the capture cache; ``progress``
-    is told of each capture as it starts and ends.
+    is told of each capture as it starts and ends; ``capture="engine"`` (``--capture engine``) runs
+    each program against the offline engine instead of the SDK's mocks.
     """
     from tierguard.readers import detect, program
 
@@ -54,7 +56,8 @@ def load_stacks(
                 if session is None:  # at the first program: the files before it were read as before
                     session = cleanup.enter_context(
                         program.Session(
-                            references, mocks, project_dirs, use_cache=use_cache, progress=progress
+                            references, mocks, project_dirs, use_cache=use_cache, progress=progress,
+                            capture=capture,
                         )
                     )
                     plans = []

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from tierguard.capture import RunnerFailure, RunnerProcess, cache
+from tierguard.capture import RunnerFailure, RunnerProcess, cache, engine_host
 from tierguard.model import wire
 from tierguard.model.files import load_json_object, load_yaml
 from tierguard.model.records import (
@@ -86,6 +86,7 @@ class Run:
     cached: bool = False  # from the capture cache: the program did not run
     # each StackReference made: {"resource", "name", "exported", "read"} (capture.runner)
     references: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the program's warnings (the engine's Log)
 
 
 class CaptureProgress(Protocol):
@@ -336,6 +337,12 @@ def _project_stack(name: str, current_project: str) -> tuple[str, str]:
     return current_project, (parts[0] if parts else name)
 
 
+# How a program is captured: under the Python SDK's mocks in one long-lived runner per project (the
+# default, fastest), or launched as the Pulumi CLI launches it against the offline engine's gRPC
+# resource monitor (tierguard/capture/engine_host.py).
+CAPTURE_MODES = ("mocks", "engine")
+
+
 class Session:
     """One read: the --stack-references / --mocks files, where sibling projects may live, and the
     runner processes and captures shared by every stack read in it.
@@ -354,7 +361,11 @@ class Session:
         *,
         use_cache: bool = True,
         progress: CaptureProgress | None = None,
+        capture: str = "mocks",
     ) -> None:
+        if capture not in CAPTURE_MODES:
+            raise InputError("--capture", f"{capture!r} is not one of {', '.join(CAPTURE_MODES)}")
+        self.capture_mode = capture  # how programs run: the SDK's mocks, or against the offline engine
         self.progress = progress
         # the capture cache on disk (--no-cache: neither read nor written)
         self.cache = cache.CaptureCache() if use_cache else None
@@ -453,6 +464,8 @@ class Session:
         projects = list(projects)
         if self.progress is not None:
             self.progress.planned(sum(len(names) for _, names in projects))
+        if self.capture_mode == "engine":  # a process per stack config, none shared: each on its own
+            projects = [(project, [name]) for project, names in projects for name in names]
         for project, names in projects:
             thread = threading.Thread(target=capture_all, args=(project, names), daemon=True)
             self.threads.append(thread)
@@ -464,7 +477,8 @@ class Session:
         config, secret_keys = load_stack_config(project, stack)
         python = interpreter(project)
         label = (str(project.dir.resolve()), stack)
-        key = (*label, str(python), self.references_file, self.mocks_file, _fingerprint(project.dir))
+        key = (*label, str(python), self.references_file, self.mocks_file, self.capture_mode,
+               _fingerprint(project.dir))
         with self.lock:
             if key in _RUNS:
                 return _RUNS[key]
@@ -566,6 +580,7 @@ class Session:
             "stack_file": cache.file_digest(project.stack_file(stack)),
             "stack": stack,
             "request": request,
+            "capture": self.capture_mode,
         })
 
     def _cached(
@@ -611,8 +626,11 @@ class Session:
 
         started = time.perf_counter()
         try:
-            with self._runner(project, python) as runner:
-                answer = runner.capture(request, resolve)
+            if self.capture_mode == "engine":
+                answer = engine_host.capture(python, request, resolve)
+            else:
+                with self._runner(project, python) as runner:
+                    answer = runner.capture(request, resolve)
         except RunnerFailure as exc:
             raise InputError(
                 str(project.dir), f"the program could not run under {python}: {exc.detail}"
@@ -646,6 +664,11 @@ class Session:
             )
         if kind == "reference":
             return InputError(str(project.dir), error.get("message", "StackReference failed"))
+        if kind == "logged":
+            return InputError(str(project.dir), f"the program logged an error: {error.get('message', '')}")
+        if kind in ("timeout", "crashed"):
+            detail = error["message"]
+            return InputError(str(project.dir), f"the program could not run under {python}: {detail}")
         loc = error.get("location")
         source = f"{loc['file']}:{loc['line']}" if loc else str(project.dir)
         lines = str(error.get("message", "")).splitlines()
@@ -670,6 +693,7 @@ def _run_from(
         secret_keys=secret_keys,
         cached=cached,
         references=list(result.get("references", [])),
+        notes=list(result.get("notes", [])),
     )
 
 
@@ -723,10 +747,10 @@ def run_info(stack: Stack) -> Run | None:
 
 def run_program_outputs(
     path: Path, stack: str, *, references: str | None = None, mocks: str | None = None,
-    siblings: Sequence[Path] = (), use_cache: bool = True,
+    siblings: Sequence[Path] = (), use_cache: bool = True, capture: str = "mocks",
 ) -> dict[str, Any]:
     """The stack outputs (``pulumi.export``) of an offline run, in the wire form: unknown stays unknown."""
-    with Session(references, mocks, siblings, use_cache=use_cache) as session:
+    with Session(references, mocks, siblings, use_cache=use_cache, capture=capture) as session:
         return session.run(load_project(Path(path)), stack).outputs
 
 
@@ -759,6 +783,7 @@ def read_program(
     siblings: list[Path],
     session: Session | None = None,
     use_cache: bool = True,
+    capture: str = "mocks",
 ) -> list[Stack]:
     """One Stack per stack config (or just ``stack``), each from an offline run of the program.
 
@@ -766,7 +791,7 @@ def read_program(
     read has its own, and its stack configs are captured one after another by one runner.
     """
     if session is None:
-        with Session(references, mocks, siblings, use_cache=use_cache) as own:
+        with Session(references, mocks, siblings, use_cache=use_cache, capture=capture) as own:
             return read_program(
                 path, stack=stack, references=references, mocks=mocks, siblings=siblings, session=own
             )
@@ -795,7 +820,7 @@ def read_program(
             project_file=str(project.file),
             config_file=str(project.stack_file(name)),
             outputs=dict(run.outputs),
-            notes=list(notes),
+            notes=[*notes, *(f"the program warned: {w}" for w in run.notes)],
             references=_references(run),
         )
         _RUN_OF[(st.source, st.stack)] = run
