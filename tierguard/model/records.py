@@ -96,6 +96,15 @@ class Resource:
         return self.type == "pulumi:pulumi:Stack"
 
 
+def stack_reference_target(name: str, project: str) -> tuple[str, str]:
+    """(project, stack) a StackReference name ("org/project/stack", "project/stack" or "stack")
+    names; a bare stack name is of ``project`` (the reader's own), as the engine reads it."""
+    parts = [p for p in name.split("/") if p]
+    if len(parts) >= 2:
+        return parts[-2], parts[-1]
+    return project, (parts[0] if parts else name)
+
+
 @dataclass(frozen=True)
 class StackReference:
     """A ``pulumi.StackReference`` a stack makes: the edge between two stacks of an estate, and the
@@ -111,12 +120,8 @@ class StackReference:
     exported: tuple[str, ...] | None = None
 
     def target(self, project: str) -> tuple[str, str]:
-        """(project, stack) it names; a bare stack name is of ``project`` (the reader's own), as the
-        engine reads it."""
-        parts = [p for p in self.name.split("/") if p]
-        if len(parts) >= 2:
-            return parts[-2], parts[-1]
-        return project, (parts[0] if parts else self.name)
+        """(project, stack) it names; a bare stack name is of ``project`` (the reader's own)."""
+        return stack_reference_target(self.name, project)
 
     @property
     def missing(self) -> tuple[str, ...]:

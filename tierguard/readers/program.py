@@ -36,6 +36,7 @@ from tierguard.model.records import (
     Resource,
     Stack,
     StackReference,
+    stack_reference_target,
 )
 from tierguard.readers.export import check_inputs
 
@@ -330,13 +331,6 @@ def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(marks))
 
 
-def _project_stack(name: str, current_project: str) -> tuple[str, str]:
-    parts = [p for p in name.split("/") if p]
-    if len(parts) >= 2:
-        return parts[-2], parts[-1]
-    return current_project, (parts[0] if parts else name)
-
-
 # How a program is captured: under the Python SDK's mocks in one long-lived runner per project (the
 # default, fastest), or launched as the Pulumi CLI launches it against the offline engine's gRPC
 # resource monitor (tierguard/capture/engine_host.py).
@@ -410,9 +404,9 @@ class Session:
         self, name: str, project: Project, waiter: tuple[str, str] | None = None
     ) -> dict[str, Any]:
         """(1) the --stack-references file, (2) the offline run of a sibling project, (3) refuse."""
-        wanted = _project_stack(name, project.name)
+        wanted = stack_reference_target(name, project.name)
         for key, outputs in self.references.items():
-            if key == name or _project_stack(key, project.name) == wanted:
+            if key == name or stack_reference_target(key, project.name) == wanted:
                 if not isinstance(outputs, dict):
                     raise InputError(self.references_file, f"{key!r}: outputs must be a JSON object")
                 return wire.from_cli_json(outputs)
