@@ -182,3 +182,18 @@ def test_a_plain_pulumi_policy_pack_is_unaffected(capsys, tmp_path, project, rou
     stand = {("bucket-team-label", "media", "mandatory"), ("bucket-location", "media", "mandatory")}
     assert stand <= violations
     assert not any(honours_exemptions(p) for p in load_policy_pack(pack).policies)
+
+
+def test_all_exemptions_in_two_config_files_are_refused(capsys, tmp_path, project) -> None:
+    # under the CLI each file's `all` reaches only its own pack; tierguard reads one list: exit 2, one line
+    first, second = _pack(tmp_path, "first"), _pack(tmp_path, "second")
+    main_py = second / "__main__.py"
+    main_py.write_text(main_py.read_text().replace('name="acme-buckets"', 'name="acme-buckets-too"'))
+    args = ["check", str(project), "-s", "dev"]
+    for pack in (first, second):
+        file = tmp_path / f"{pack.name}.json"
+        file.write_text(json.dumps({"all": {"enforcementLevel": "advisory", "exemptions": [_item()]}}))
+        args += ["--policy-pack", str(pack), "--policy-pack-config", str(file)]
+    assert main(args) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "pack-second.json" in line and "exemption settings under `all` in two policy config files" in line
