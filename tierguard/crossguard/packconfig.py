@@ -100,17 +100,17 @@ class PackConfig:
     def as_sent(self, packs: Iterable[Pack]) -> dict[str, PolicyConfig]:
         """What the CLI's ``Configure`` sends a pack: every policy's reconciled config, plus ``all``
         as an entry of its own (the CLI's ``applyConfig`` keeps it, properties included)."""
-        out = self.reconcile(packs)
+        return {**self.reconcile(packs), **self.everywhere()}
+
+    def everywhere(self) -> dict[str, PolicyConfig]:
+        """``{"all": ...}`` as the CLI's ``Configure`` sends it, when the file gives ``all`` a level
+        (else nothing: the CLI sends no ``all`` then)."""
         everywhere = self.entries.get("all")
         level = self._level("all", everywhere)
-        if level is not None:
-            props = (
-                {k: v for k, v in everywhere.items() if k != "enforcementLevel"}
-                if isinstance(everywhere, dict)
-                else {}
-            )
-            out = {**out, "all": PolicyConfig(level, props)}
-        return out
+        if level is None:
+            return {}
+        props = everywhere if isinstance(everywhere, dict) else {}
+        return {"all": PolicyConfig(level, {k: v for k, v in props.items() if k != "enforcementLevel"})}
 
     def _level(self, key: str, value: Any) -> str | None:
         if isinstance(value, dict):

@@ -17,6 +17,8 @@ port and never returns, so it is only ever called at the very end of a pack's ``
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -116,15 +118,25 @@ class TierguardServicer(_PolicyAnalyzerServicer):
         return response
 
 
+@contextmanager
+def tierguard_servicer() -> Iterator[None]:
+    """Inside it, ``pulumi_policy.PolicyPack`` serves with :class:`TierguardServicer` in place of
+    the servicer it builds (the module-level name it builds from)."""
+    original = pulumi_policy.policy._PolicyAnalyzerServicer
+    pulumi_policy.policy._PolicyAnalyzerServicer = TierguardServicer
+    try:
+        yield
+    finally:
+        pulumi_policy.policy._PolicyAnalyzerServicer = original
+
+
 def serve(name: str) -> None:
     """Serve pack ``name`` through ``pulumi_policy.PolicyPack`` itself (its checks, its server, its
     port line), with :class:`TierguardServicer` in place of the servicer it builds. Going through
     ``PolicyPack`` also lets ``tierguard check --policy-pack policypacks/<name>`` capture the pack
     in-process, as it captures any pack."""
     pack = load_pack(name)
-    original = pulumi_policy.policy._PolicyAnalyzerServicer
-    pulumi_policy.policy._PolicyAnalyzerServicer = TierguardServicer  # the name PolicyPack builds from
-    try:
+    with tierguard_servicer():
         PolicyPack(
             name=pack.name,
             policies=list(pack.policies),
@@ -132,5 +144,3 @@ def serve(name: str) -> None:
             description=pack.description,
             tags=sorted({t for p in pack.policies for t in (p.tags or [])}),
         )
-    finally:
-        pulumi_policy.policy._PolicyAnalyzerServicer = original

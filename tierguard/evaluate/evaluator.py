@@ -73,7 +73,7 @@ from tierguard.model.records import (
 )
 from tierguard.policies import stackcontext
 from tierguard.policies.base import Pack, honours_exemptions, rule_of, type_filter
-from tierguard.policies.exemptions import Exemption, ExemptionError, stale_text
+from tierguard.policies.exemptions import CONFIG_PROPERTIES, Exemption, ExemptionError, stale_text
 
 # pulumi-policy's server always reports this version; the CLI uses PulumiPolicy.yaml's for display.
 PACK_VERSION = "0.0.1"
@@ -441,6 +441,7 @@ class Evaluator:
     def _configure_exemptions(self, stack: Stack, configured: dict[str, PolicyConfig]) -> None:
         """Fill the stack context the packs' policies read, as ConfigureStack and Configure do
         under the CLI, and refuse a malformed exemption before any work (exit 2)."""
+        file, everywhere = self._everywhere()
         stackcontext.reset()
         stackcontext.configure_stack(
             config=stack.config,
@@ -448,15 +449,32 @@ class Evaluator:
             stack_file=stack.config_file,
         )
         policy_config: dict[str, Any] = {n: c.properties for n, c in configured.items()}
-        everywhere = self.config.entries.get("all")
-        if isinstance(everywhere, dict):
-            policy_config["all"] = {k: v for k, v in everywhere.items() if k != "enforcementLevel"}
-        stackcontext.configure_policies(policy_config, self.config.source)
+        if everywhere:
+            policy_config["all"] = everywhere
+        stackcontext.configure_policies(policy_config, file)
         try:
             stackcontext.exemptions()
         except ExemptionError as exc:
             stackcontext.reset()
             raise InputError(exc.file or stack.source, f"{exc.where}: {exc.problem}") from None
+
+    def _everywhere(self) -> tuple[str | None, dict[str, Any]]:
+        """The policy config file the exemptions come from, and its ``all`` settings: the one file
+        that serves the packs (a user's pack is paired with its own), or the shared one. Two files
+        each with settings under ``all`` are refused: under the CLI each reaches only its own pack,
+        and tierguard reads one list for the whole evaluation."""
+        served = list({id(c): c for c in (self.config_of(i) for i in range(len(self.packs)))}.values())
+        with_all = [c for c in served if _all_settings(c)]
+        if len(with_all) > 1:
+            raise InputError(
+                with_all[1].source,
+                f"exemption settings under `all` in two policy config files ({with_all[0].source}): "
+                "list those exemptions under each policy instead",
+            )
+        if with_all:
+            return with_all[0].source, _all_settings(with_all[0])
+        named = [c for c in served if c.source]
+        return (named[0].source if len(named) == 1 else self.config.source), {}
 
     def _stale_exemptions(self, prepared: _Prepared, result: Result) -> None:
         """Per pack, as each pack does under the CLI: exemptions of its enabled policies that
@@ -522,9 +540,9 @@ class Evaluator:
                 if res.outputs is not None:
                     props_of[res.urn] = _props(analyzer_props(res.outputs))
             self._analyze_stack(checked, props_of, prepared, providers, stack, result)
-        for pack, configured in configs:
-            if pack.runner is not None:  # a pack served from its own virtualenv
-                pack.runner.evaluate(pack, stack, configured, result)
+        for i, (pack, configured) in enumerate(configs):
+            if pack.runner is not None:  # a pack served from its own virtualenv, sent what the CLI sends
+                pack.runner.evaluate(pack, stack, {**configured, **self.config_of(i).everywhere()}, result)
         self._stale_exemptions(prepared, result)
 
         if secrets:
@@ -646,6 +664,14 @@ class Evaluator:
         for run in prepared.stack_level:
             run.by_urn = by_urn
             run.check(StackValidationArgs(policy_resources, run.config, stack.tags), None)
+
+
+def _all_settings(config: PackConfig) -> dict[str, Any]:
+    """What a config file's ``all`` says of exemptions (``exemptions``, ``maxExemptionDays``)."""
+    everywhere = config.entries.get("all")
+    if not isinstance(everywhere, dict):
+        return {}
+    return {k: v for k, v in everywhere.items() if k in CONFIG_PROPERTIES}
 
 
 def evaluate(

@@ -38,8 +38,18 @@ from google.protobuf import json_format
 
 from tierguard.evaluate.packio import emit_lines, from_analyzer, from_exception
 from tierguard.model.files import load_yaml
-from tierguard.model.records import Finding, InputError, Location, Remediation, Result, Stack
-from tierguard.policies.base import Pack, foreign_rule, register_rule, rule_of
+from tierguard.model.records import Exempted, Finding, InputError, Location, Remediation, Result, Stack
+from tierguard.policies import stackcontext
+from tierguard.policies.base import (
+    Pack,
+    declares_exemptions,
+    foreign_rule,
+    honours_exemptions,
+    register_rule,
+    rule_of,
+    with_exemptions,
+)
+from tierguard.policies.exemptions import Exemption, exempted_text, stale_text
 
 _CACHE: dict[Path, Pack] = {}
 _NAME_RE = re.compile(r"^[a-zA-Z0-9-_.]{1,100}$")
@@ -390,6 +400,7 @@ def _load_in_venv(project: PackProject) -> Pack:
             "tags": list(p.tags) or None,
             "remediation_steps": p.remediation_steps or None,
         }
+        props = {}
         if p.HasField("configSchema"):
             props = json_format.MessageToDict(p.configSchema.properties)
             kwargs["config_schema"] = PolicyConfigSchema(props, list(p.configSchema.required) or None)
@@ -399,7 +410,8 @@ def _load_in_venv(project: PackProject) -> Pack:
             if stack_type
             else ResourceValidationPolicy(validate=never, **kwargs)
         )
-        policies.append(policy)
+        # a tierguard.PolicyPack's policy: its process applies the exemptions, and says so in its schema
+        policies.append(with_exemptions(policy) if declares_exemptions(props) else policy)
     initial = {}
     for key, cfg in info.initialConfig.items():
         entry = json_format.MessageToDict(cfg.properties) if cfg.HasField("properties") else {}
@@ -421,6 +433,20 @@ def _load_in_venv(project: PackProject) -> Pack:
     return pack
 
 
+def _exempted(policy: str, urn: str, detail: str) -> tuple[Exemption, str] | None:
+    """The exemption in force that ``detail`` (what an advisory diagnostic says after the policy's
+    description) reports, ``exempted_text(ex, <the finding's own detail>)``, and that own detail."""
+    ex = stackcontext.exemptions().decide(policy, urn)
+    if ex is None or ex.expired():
+        return None
+    head = exempted_text(ex, "")
+    if detail == head:
+        return ex, ""
+    if detail.startswith(head + "\n"):
+        return ex, detail[len(head) + 1 :]
+    return None
+
+
 class AnalyzerRunner:
     """Evaluates a pack served in its own process: the CLI's calls, diagnostics turned into findings."""
 
@@ -433,6 +459,7 @@ class AnalyzerRunner:
         import grpc
 
         self.urn: str | None = None
+        self.pack = pack
         secrets = {stack.config[k] for k in stack.config_secret_keys if stack.config.get(k)}
         try:
             self._evaluate(pack, stack, configured, result)
@@ -470,10 +497,37 @@ class AnalyzerRunner:
             diagnostics, skipped = client.analyze_full(res, inputs)
             result.not_applicable.extend((n, res.urn, r) for n, r in skipped)
             for d in diagnostics:
-                result.findings.append(self._finding(d, rules, by_urn, stack, fallback, pack))
+                self._record(d, self._finding(d, rules, by_urn, stack, fallback, pack), configured, result)
         self.urn = None  # a stack policy judges no one resource
         for d in client.analyze_stack(stack.resources, inputs_of):
-            result.findings.append(self._finding(d, rules, by_urn, stack, fallback, pack))
+            self._record(d, self._finding(d, rules, by_urn, stack, fallback, pack), configured, result)
+
+    def _record(self, d: Any, finding: Finding, configured: dict[str, Any], result: Result) -> None:
+        """A diagnostic of a policy that honours exemptions may be an exempted finding or a stale
+        exemption's note (the pack's process decided, with the same exemptions): each goes where an
+        in-process pack's goes; every other diagnostic is a finding."""
+        pack = self.pack
+        policy = next((p for p in pack.policies if p.name == finding.policy), None)
+        if policy is None or not honours_exemptions(policy) or finding.enforcement_level != "advisory":
+            result.findings.append(finding)
+            return
+        detail = finding.message.removeprefix(f"{policy.description}\n")
+        book = stackcontext.exemptions()
+        exempted = _exempted(finding.policy, d.urn, detail)
+        if exempted is not None:
+            ex, own = exempted
+            level = configured[finding.policy].enforcement_level
+            was = replace(
+                finding,
+                urn=d.urn,  # as an in-process pack's: a stack policy's exempted finding names no resource
+                enforcement_level="mandatory" if level == "remediate" else level,
+                message=policy.description + (f"\n{own}" if own else ""),
+            )
+            result.exempted.append(Exempted(was, ex, finding.message))
+        elif not d.urn and detail in {stale_text(e, pack.name) for e in book.all()}:
+            result.findings.append(replace(finding, kind="note"))
+        else:
+            result.findings.append(finding)
 
     @staticmethod
     def _finding(
@@ -488,7 +542,8 @@ class AnalyzerRunner:
             severity=rule.severity if rule else "medium",
             enforcement_level=d.enforcement_level,
             message=d.message,
-            urn=d.urn,
+            # as the engine files it (and an in-process pack): on no known resource is the root stack's
+            urn=d.urn if target else stack.root_urn,
             type=target.type if target else "",
             location=(target.location if target and target.location else fallback),
             stack=stack.label,

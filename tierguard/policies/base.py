@@ -38,6 +38,7 @@ __all__ = [
     "rule_of",
     "stack_policy",
     "type_filter",
+    "with_exemptions",
 ]
 
 # Attributes a policy object carries (set where it is built, read by :func:`rule_of`): its
@@ -138,6 +139,32 @@ def honours_exemptions(policy: Any) -> bool:
     return getattr(policy, HONOURS_ATTRIBUTE, False) is True
 
 
+def with_exemptions(policy: Policy) -> Policy:
+    """``policy`` (built elsewhere: a user's pack through ``tierguard.PolicyPack``) made to honour
+    exemptions exactly as the built-in policies do: its validate goes through
+    :func:`honouring_exemptions`, its remediate skips an exempted resource, and its config schema
+    gains ``exemptions``/``maxExemptionDays`` so the CLI accepts and checks them. Changed in place
+    (its metadata stays its own); a policy that already honours them is returned as it is."""
+    if honours_exemptions(policy):
+        return policy
+    policy.validate = honouring_exemptions(policy.name, policy.validate)  # type: ignore[method-assign]
+    if isinstance(policy, ResourceValidationPolicy) and policy.has_remediation():
+        policy.remediate = _remediate_unless_exempted(policy.name, policy.remediate)  # type: ignore[method-assign]
+    schema = policy.config_schema
+    policy.config_schema = PolicyConfigSchema(
+        properties={**(dict(schema.properties or {}) if schema else {}), **CONFIG_PROPERTIES},
+        required=schema.required if schema else None,
+    )
+    setattr(policy, HONOURS_ATTRIBUTE, True)
+    return policy
+
+
+def declares_exemptions(properties: Mapping[str, Any]) -> bool:
+    """Whether a policy's config schema (as ``GetAnalyzerInfo`` reports it) is one of a policy that
+    honours exemptions: its ``exemptions`` property is tierguard's, item schema and all."""
+    return properties.get("exemptions") == CONFIG_PROPERTIES["exemptions"]
+
+
 def _attach(policy: Policy, rule: Rule) -> None:
     """Give a policy built here its rule, and mark it as honouring exemptions."""
     setattr(policy, RULE_ATTRIBUTE, rule)
@@ -187,6 +214,8 @@ def foreign_rule(policy: Policy, pack_name: str, pack_level: str = "advisory") -
     schema = policy.config_schema
     framework = policy.framework
     references = (f"{framework.name} {framework.reference}".strip(),) if framework and framework.name else ()
+    # what with_exemptions added is tierguard's, not the policy's own config (as for built-in rules)
+    added = CONFIG_PROPERTIES if honours_exemptions(policy) else {}
     return Rule(
         name=policy.name,
         title=policy.display_name or policy.name,
@@ -196,7 +225,7 @@ def foreign_rule(policy: Policy, pack_name: str, pack_level: str = "advisory") -
         enforcement=policy.enforcement_level.value if policy.enforcement_level else pack_level,
         remediation=policy.remediation_steps or "",
         references=references,
-        config={k: dict(v) for k, v in (schema.properties or {}).items()} if schema else {},
+        config={k: dict(v) for k, v in (schema.properties or {}).items() if k not in added} if schema else {},
         builtin=False,
     )
 
