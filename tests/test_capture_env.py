@@ -217,7 +217,7 @@ def test_non_python_runtime_points_at_the_cli_path() -> None:
     with pytest.raises(InputError) as err:
         read(project)
     assert err.value.source == str(project / "Pulumi.yaml")
-    assert "'nodejs' is not python" in err.value.problem
+    assert "runtime 'nodejs' is not run offline" in err.value.problem
     assert "pulumi preview --json | tierguard plan -" in err.value.problem
 
 
@@ -343,7 +343,7 @@ def test_cli_check_a_program_as_json(capsys: pytest.CaptureFixture[str]) -> None
     ("target", "expected"),
     [
         ("raises", "the program raised ValueError"),
-        ("nodejs-project", "is not python"),
+        ("nodejs-project", "is not run offline"),
     ],
 )
 def test_cli_bad_program_exits_2_with_one_line(

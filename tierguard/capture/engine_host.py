@@ -16,8 +16,9 @@ return), everything else unknown (absent); a component's outputs are empty; a re
 recorded (``remote``) but not constructed, so its children are not known offline. Invokes and calls
 get the same answers as the mocks path (``runner.default_invoke`` and the ``--mocks`` file).
 
-A launcher only has to start the program with the two addresses (:class:`Launch`); the Python one is
-:func:`python_launch` (tierguard/capture/python_exec.py, the real exec shim's steps).
+A language only has to start its program with the two addresses (a :class:`Toolchain` building a
+:class:`Launch`): Python's is :func:`python_toolchain` (tierguard/capture/python_exec.py, the real exec
+shim's steps), the others' are in :mod:`tierguard.capture.languages`.
 """
 
 from __future__ import annotations
@@ -493,11 +494,39 @@ def _servicer(base: type, impl: Any) -> Any:
 
 @dataclass
 class Launch:
-    """How a language starts its program against the engine: the command, its directory, environment."""
+    """How a language starts its program against the engine: the command, its directory, environment.
+
+    ``drive``, when set, is called with the started process and the time left: for a language host
+    that serves gRPC (pulumi-language-yaml), it asks the host to run the program and returns the
+    program's exit status; without it the process is the program, and its exit status is waited for.
+    """
 
     args: list[str]
     cwd: Path
     env: dict[str, str]
+    drive: Callable[[subprocess.Popen[str], float], int] | None = None
+
+
+@dataclass
+class Toolchain:
+    """What one project's program runs with, resolved before it runs (tierguard/capture/languages).
+
+    ``shown`` names it in error messages ("node v20.19.0"); ``identity`` joins the capture cache key
+    (a new toolchain or lockfile is a new capture); ``start`` builds the :class:`Launch` for one stack;
+    ``outside`` lists path prefixes that are never the user's code (a module cache, a toolchain root);
+    ``reports`` says the launcher writes the TIERGUARD_CAPTURE_REPORT file (python_exec.py does);
+    ``locate`` replaces the source-position lookup for a language whose positions are not the user's
+    files (the YAML host's are frames of its own Go code).
+    """
+
+    runtime: str
+    shown: str
+    identity: dict[str, Any]
+    start: Callable[[dict[str, Any], str], Launch]
+    outside: tuple[str, ...] = ()
+    reports: bool = False
+    locate: Callable[[dict[str, Any], list[tuple[str, int]]], dict[str, Any] | None] | None = None
+    used_files: tuple[str, ...] = ()  # files outside the project the capture depends on (for the cache)
 
 
 def engine_environment(request: dict[str, Any]) -> dict[str, str]:
@@ -517,46 +546,47 @@ def parallel() -> int:
     return value if value > 0 else 4 * (os.cpu_count() or 1)
 
 
-def python_launch(python: Path, request: dict[str, Any], address: str) -> Launch:
-    """As the Python language host starts a program: ``python -u <exec shim> --monitor ... PROGRAM``."""
-    project_dir = Path(request["project_dir"]).resolve()
-    program = str((project_dir / request.get("main", ".")).resolve())
-    flags = {
-        "monitor": address, "engine": address, "project": request["project"], "stack": request["stack"],
-        "pwd": str(project_dir), "dry_run": "true", "parallel": str(parallel()),
-        "organization": request.get("organization", "organization"), "root_directory": str(project_dir),
-    }
-    args = [str(python), "-u", str(LAUNCHER)]
-    for flag, value in flags.items():
-        args += [f"--{flag}", value]
-    env = dict(os.environ, **engine_environment(request))
-    return Launch(args=[*args, program], cwd=project_dir, env=env)
+def python_toolchain(python: Path) -> Toolchain:
+    """The Python program's launcher (the interpreter itself is chosen by readers.program)."""
+
+    def start(request: dict[str, Any], address: str) -> Launch:
+        # As the Python language host starts a program: ``python -u <exec shim> --monitor ... PROGRAM``.
+        project_dir = Path(request["project_dir"]).resolve()
+        program = str((project_dir / request.get("main", ".")).resolve())
+        flags = {
+            "monitor": address, "engine": address, "project": request["project"],
+            "stack": request["stack"], "pwd": str(project_dir), "dry_run": "true",
+            "parallel": str(parallel()), "organization": request.get("organization", "organization"),
+            "root_directory": str(project_dir),
+        }
+        args = [str(python), "-u", str(LAUNCHER)]
+        for flag, value in flags.items():
+            args += [f"--{flag}", value]
+        env = dict(os.environ, **engine_environment(request))
+        return Launch(args=[*args, program], cwd=project_dir, env=env)
+
+    return Toolchain(runtime="python", shown=str(python), identity={}, start=start,
+                     outside=(str(LAUNCHER),), reports=True)
 
 
 def capture(
-    python: Path, request: dict[str, Any], resolve_reference: ReferenceResolver,
+    toolchain: Toolchain, request: dict[str, Any], resolve_reference: ReferenceResolver,
     timeout: float | None = None,
 ) -> dict[str, Any]:
-    """Run one Python program against the offline engine; the runner's document (``{"result": ...}``
-    or ``{"error": ...}``). A refused StackReference re-raises the resolver's own error."""
+    """Run one program against the offline engine; the runner's document (``{"result": ...}`` or
+    ``{"error": ...}``). A refused StackReference re-raises the resolver's own error."""
     deployment = Deployment(request, resolve_reference)
     limit = timeout_seconds() if timeout is None else timeout
     with tempfile.TemporaryDirectory(prefix="tierguard-engine-") as tmp:
         report_file = Path(tmp, "report.json")
         errors_file = Path(tmp, "stderr")
         with serving(deployment) as address:
-            launch = python_launch(python, request, address)
+            launch = toolchain.start(request, address)
             launch.env["TIERGUARD_CAPTURE_REPORT"] = str(report_file)
             with open(errors_file, "w+", encoding="utf-8") as stderr:
-                proc = subprocess.Popen(
-                    launch.args, cwd=launch.cwd, env=launch.env, stdin=subprocess.DEVNULL,
-                    stdout=stderr, stderr=stderr,
-                )
                 try:
-                    proc.wait(timeout=limit)
+                    code = _run(launch, limit, stderr)
                 except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
                     return {"error": {"kind": "timeout", "message": (
                         f"the program did not finish within {limit:g} s and was stopped "
                         f"(set {TIMEOUT_ENV} to allow longer)")}}
@@ -568,26 +598,51 @@ def capture(
             report = {}
     if deployment.refused is not None:
         raise deployment.refused
-    return _answer(deployment, report, proc.returncode, last_words, python)
+    return _answer(deployment, toolchain, report, code, last_words)
+
+
+def _run(launch: Launch, limit: float, stderr: Any) -> int:
+    """Start the launch and wait for its program; the process is killed on timeout (re-raised)."""
+    proc = subprocess.Popen(
+        launch.args, cwd=launch.cwd, env=launch.env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if launch.drive else stderr, stderr=stderr, text=True,
+    )
+    try:
+        if launch.drive is None:
+            return proc.wait(timeout=limit)
+        return launch.drive(proc, limit)
+    except subprocess.TimeoutExpired:
+        raise
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def _answer(
-    d: Deployment, report: dict[str, Any], code: int, last_words: list[str], python: Path
+    d: Deployment, toolchain: Toolchain, report: dict[str, Any], code: int, last_words: list[str]
 ) -> dict[str, Any]:
     if "error" in report:
         return {"error": report["error"]}
     if d.errors:
         return {"error": {"kind": "logged", "message": d.errors[0]}}
-    if code != 0 or "used" not in report:
+    if code != 0 or (toolchain.reports and "used" not in report):
         detail = last_words[-1] if last_words else f"exit status {code}"
         return {"error": {"kind": "crashed", "message": detail}}
     project_dir = Path(d.request["project_dir"]).resolve()
-    locator = shared.Locator(project_dir, tuple(report.get("prefixes", [])), str(LAUNCHER))
+    prefixes = (*report.get("prefixes", []), *(o for o in toolchain.outside if o != str(LAUNCHER)))
+    locator = shared.Locator(project_dir, tuple(prefixes), str(LAUNCHER))
     records = []
     for rec, positions in d.records:
-        rec["location"] = shared.first_location(locator, positions)
+        if toolchain.locate is not None:
+            rec["location"] = toolchain.locate(rec, positions)
+        else:
+            rec["location"] = shared.first_location(locator, positions)
         records.append(rec)
+    used = report.get("used") or {"files": list(toolchain.used_files), "packages": {}}
     return {"result": {
         "resources": shared.ordered(records), "outputs": d.outputs,
-        "python": report.get("python", str(python)), "used": report["used"], "notes": list(d.warnings),
+        "python": report.get("python", toolchain.shown), "used": used, "notes": list(d.warnings),
     }}

@@ -221,7 +221,7 @@ class Locator:
     def shown_file(self, uri: str) -> str | None:
         path = os.path.abspath(unquote(urlparse(uri).path))
         resolved = Path(path).resolve()
-        installed = bool({"site-packages", "dist-packages"} & set(resolved.parts)) or any(
+        installed = bool({"site-packages", "dist-packages", "node_modules"} & set(resolved.parts)) or any(
             path.startswith(prefix + os.sep) for prefix in self.prefixes
         )
         if path == self.launcher or (installed and self.project_dir not in resolved.parents):

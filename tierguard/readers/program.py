@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from tierguard.capture import RunnerFailure, RunnerProcess, cache, engine_host
+from tierguard.capture import RunnerFailure, RunnerProcess, cache, engine_host, languages
 from tierguard.model import wire
 from tierguard.model.files import load_json_object, load_yaml
 from tierguard.model.records import (
@@ -54,6 +54,7 @@ class Project:
     name: str
     main: str
     runtime_options: dict[str, Any]
+    runtime: str
     description: str | None
     config: dict[str, str]
     secret_keys: list[str]
@@ -154,12 +155,14 @@ def load_project(path: Path) -> Project:
     name = doc["name"]
     runtime = doc.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
-    if runtime_name != "python":
+    if runtime_name not in languages.offline_runtimes():
+        offline = ", ".join(languages.offline_runtimes())
+        kind = languages.NOT_OFFLINE.get(str(runtime_name))
+        what = f"{kind} programs do not run offline" if kind else f"tierguard runs {offline} programs offline"
         raise InputError(
             str(file),
-            f"runtime {runtime_name!r} is not python: tierguard runs only Python programs offline; "
-            "for other stacks use the CLI's output: `pulumi preview --json | tierguard plan -` or "
-            "`tierguard check preview.json`",
+            f"runtime {runtime_name!r} is not run offline ({what}); for such stacks use the CLI's "
+            "output: `pulumi preview --json | tierguard plan -` or `tierguard check preview.json`",
         )
     options = runtime.get("options") if isinstance(runtime, dict) else None
     config: dict[str, str] = {}
@@ -179,6 +182,7 @@ def load_project(path: Path) -> Project:
         name=name,
         main=str(doc.get("main") or "."),
         runtime_options=options if isinstance(options, dict) else {},
+        runtime=str(runtime_name),
         description=doc.get("description") if isinstance(doc.get("description"), str) else None,
         config=config,
         secret_keys=secret_keys,
@@ -321,11 +325,25 @@ def interpreter(project: Project) -> Path:
     return python
 
 
+def toolchain(project: Project) -> engine_host.Toolchain:
+    """What runs the project's program: the Python the CLI would pick, or its runtime's launcher."""
+    if project.runtime == "python":
+        return engine_host.python_toolchain(interpreter(project))
+    return languages.toolchain(project.runtime, project.dir.resolve(), project.main, project.runtime_options)
+
+
+# the files whose change makes a capture stale within one process (sources, config, lockfiles)
+PROGRAM_SUFFIXES = frozenset({
+    ".py", ".yaml", ".yml", ".json", ".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", ".go", ".mod",
+    ".sum", ".lock",
+})
+
+
 def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
     """Cheap change detection for the run cache: the program's sources and config files."""
     marks = []
     for path in cache.project_files(directory):
-        if path.suffix in (".py", ".yaml", ".yml", ".json"):
+        if path.suffix in PROGRAM_SUFFIXES:
             st = path.stat()
             marks.append((os.path.relpath(path, directory), st.st_mtime_ns, st.st_size))
     return tuple(sorted(marks))
@@ -469,9 +487,9 @@ class Session:
         """The capture of one stack, made once per session (and per process while the files are
         unchanged); ``waiter`` is the stack whose StackReference asks for it (cycle detection)."""
         config, secret_keys = load_stack_config(project, stack)
-        python = interpreter(project)
+        tool = toolchain(project)
         label = (str(project.dir.resolve()), stack)
-        key = (*label, str(python), self.references_file, self.mocks_file, self.capture_mode,
+        key = (*label, tool.shown, self.references_file, self.mocks_file, self._mode(project),
                _fingerprint(project.dir))
         with self.lock:
             if key in _RUNS:
@@ -492,9 +510,9 @@ class Session:
             run: Run | None = None
             try:
                 request = self._request(project, stack, config, secret_keys)
-                entry_key = self._cache_key(project, stack, python, request) if self.cache else None
+                entry_key = self._cache_key(project, stack, tool, request) if self.cache else None
                 run = (entry_key and self._cached(entry_key, project, stack, config, secret_keys)) or \
-                    self._capture(project, stack, python, request, entry_key)
+                    self._capture(project, stack, tool, request, entry_key)
             except BaseException as exc:
                 capture.set_exception(exc)
                 raise
@@ -556,7 +574,13 @@ class Session:
 
     # -- the capture cache -------------------------------------------------------------------------
 
-    def _cache_key(self, project: Project, stack: str, python: Path, request: dict[str, Any]) -> str:
+    def _mode(self, project: Project) -> str:
+        """How this project's program runs: only Python has the mocks path; the rest use the engine."""
+        return self.capture_mode if project.runtime == "python" else "engine"
+
+    def _cache_key(
+        self, project: Project, stack: str, tool: engine_host.Toolchain, request: dict[str, Any]
+    ) -> str:
         """Everything known before the run that can change what the program registers."""
         with self.lock:
             tree = self.trees.get(project.dir)
@@ -568,13 +592,16 @@ class Session:
             tree = cache.tree_digest(project.dir, stack_files)
             with self.lock:
                 self.trees[project.dir] = tree
+        toolchain_identity = (
+            cache.interpreter_identity(Path(tool.shown)) if project.runtime == "python" else tool.identity
+        )
         return cache.key({
-            "python": cache.interpreter_identity(python),
+            "python": toolchain_identity,
             "project": tree,
             "stack_file": cache.file_digest(project.stack_file(stack)),
             "stack": stack,
             "request": request,
-            "capture": self.capture_mode,
+            "capture": self._mode(project),
         })
 
     def _cached(
@@ -603,12 +630,14 @@ class Session:
         return _run_from(entry["result"], seconds, config, secret_keys, cached=True, source=project.dir)
 
     def _capture(
-        self, project: Project, stack: str, python: Path, request: dict[str, Any], entry_key: str | None
+        self, project: Project, stack: str, tool: engine_host.Toolchain, request: dict[str, Any],
+        entry_key: str | None,
     ) -> Run:
+        python = Path(tool.shown)  # the interpreter, for a Python program
         main = project.dir / project.main
         if not main.exists():
             raise InputError(str(project.file), f"main {project.main!r} does not exist")
-        if main.is_dir() and not (main / "__main__.py").is_file():
+        if project.runtime == "python" and main.is_dir() and not (main / "__main__.py").is_file():
             raise InputError(str(main), "no __main__.py: nothing to run (set `main:` in Pulumi.yaml)")
         label = (str(project.dir.resolve()), stack)
         asked: list[list[str]] = []  # each StackReference answered, with a digest of its outputs
@@ -620,20 +649,20 @@ class Session:
 
         started = time.perf_counter()
         try:
-            if self.capture_mode == "engine":
-                answer = engine_host.capture(python, request, resolve)
+            if self._mode(project) == "engine":
+                answer = engine_host.capture(tool, request, resolve)
             else:
                 with self._runner(project, python) as runner:
                     answer = runner.capture(request, resolve)
         except RunnerFailure as exc:
             raise InputError(
-                str(project.dir), f"the program could not run under {python}: {exc.detail}"
+                str(project.dir), f"the program could not run under {tool.shown}: {exc.detail}"
             ) from None
         except OSError as exc:
-            raise InputError(str(python), f"cannot start the stack's Python: {exc.strerror}") from None
+            raise InputError(str(project.dir), f"cannot start {tool.shown}: {exc.strerror}") from None
         seconds = time.perf_counter() - started
         if "error" in answer:
-            raise self._error(project, python, answer["error"])
+            raise self._error(project, tool, answer["error"])
         result = answer["result"]
         used = result.pop("used", None) or {}
         if self.cache is not None and entry_key is not None:
@@ -643,7 +672,8 @@ class Session:
             result, seconds, request["config"], request["secret_keys"], cached=False, source=project.dir
         )
 
-    def _error(self, project: Project, python: Path, error: dict[str, Any]) -> InputError:
+    def _error(self, project: Project, tool: engine_host.Toolchain, error: dict[str, Any]) -> InputError:
+        python = Path(tool.shown)
         kind = error.get("kind")
         if kind == "missing-module":
             module = (error.get("module") or "?").split(".")[0]
@@ -662,7 +692,7 @@ class Session:
             return InputError(str(project.dir), f"the program logged an error: {error.get('message', '')}")
         if kind in ("timeout", "crashed"):
             detail = error["message"]
-            return InputError(str(project.dir), f"the program could not run under {python}: {detail}")
+            return InputError(str(project.dir), f"the program could not run under {tool.shown}: {detail}")
         loc = error.get("location")
         source = f"{loc['file']}:{loc['line']}" if loc else str(project.dir)
         lines = str(error.get("message", "")).splitlines()
