@@ -83,6 +83,8 @@ def test_every_python_program_gives_the_same_records_both_ways(project: Path) ->
     for by_mocks, by_engine in zip(mocks, engine, strict=True):
         assert records(by_engine) == records(by_mocks)
         assert by_engine.outputs == by_mocks.outputs
+        # each StackReference with what the referenced stack exports and the outputs the program read
+        assert by_engine.references == by_mocks.references
         unprovided = [r.urn for r in by_engine.resources
                       if r.custom and not r.type.startswith("pulumi:providers:") and r.provider is None]
         assert unprovided == [], "the engine gives every custom resource a provider"

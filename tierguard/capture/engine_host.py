@@ -136,6 +136,8 @@ class Deployment:
     errors: list[str] = field(default_factory=list)
     refused: Exception | None = None
     shutdown: bool = False
+    # each StackReference read, by resource name: {"name", "exported"} (the outputs it was answered with)
+    references: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def stack(self) -> str:
@@ -362,6 +364,8 @@ class Monitor:
             context.abort(_status("FAILED_PRECONDITION"), str(getattr(exc, "problem", exc)))
         secret_names = sorted(k for k, v in outputs.items() if shared.has_secret(v))
         known = {k: shared.unwrap_secrets(v) for k, v in outputs.items()}
+        with self.d.lock:
+            self.d.references[request.name] = {"name": name, "exported": sorted(outputs)}
         return {"name": name, "outputs": known, "secretOutputNames": secret_names}
 
     def Invoke(self, request: Any, context: Any) -> Any:
@@ -642,7 +646,14 @@ def _answer(
             rec["location"] = shared.first_location(locator, positions)
         records.append(rec)
     used = report.get("used") or {"files": list(toolchain.used_files), "packages": {}}
+    # which outputs the program read is known only where the launcher watches the SDK (python_exec);
+    # over the protocol alone a read is local to the program
+    reads = report.get("reads", {})
+    references = [
+        {"resource": resource, **known, "read": reads.get(resource, [])}
+        for resource, known in d.references.items()
+    ]
     return {"result": {
-        "resources": shared.ordered(records), "outputs": d.outputs,
+        "resources": shared.ordered(records), "outputs": d.outputs, "references": references,
         "python": report.get("python", toolchain.shown), "used": used, "notes": list(d.warnings),
     }}

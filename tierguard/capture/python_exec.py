@@ -88,6 +88,15 @@ def configure(args: argparse.Namespace, runner: Any) -> Any:
     return settings
 
 
+# the outputs read of each StackReference, by its resource name, in the order first asked for
+READS: dict[str, list[str]] = {}
+
+
+def _read(reference: str, output: Any) -> None:
+    if isinstance(output, str) and output not in READS.setdefault(reference, []):
+        READS[reference].append(output)
+
+
 def patch_stack_reference() -> None:
     """Per-output unknowns: the monitor answers a StackReference with the referenced outputs, unknown
     ones as the engine's unknown sentinel; the SDK would make every output unknown then, so each
@@ -98,8 +107,11 @@ def patch_stack_reference() -> None:
 
     def make(require: bool) -> Any:
         def method(self: Any, name: Any) -> Any:
+            _read(getattr(self, "_name", ""), name)  # a literal name: known before anything resolves
+
             async def lookup() -> tuple[Any, bool]:
                 wanted = await Output.from_input(name).future()
+                _read(getattr(self, "_name", ""), wanted)
                 outputs = await self.outputs.future(with_unknowns=True) or {}
                 if require and wanted not in outputs:
                     raise KeyError(f"required output {wanted!r} does not exist on stack reference")
@@ -228,6 +240,7 @@ def main() -> None:
     used = runner.used_outside(project_dir)
     used["files"] = [f for f in used["files"] if f != str(HERE)]
     report["used"] = used
+    report["reads"] = READS
     write_report(report)
     sys.stdout.flush()
     sys.stderr.flush()

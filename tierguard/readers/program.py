@@ -724,7 +724,7 @@ def _run_from(
 def _references(run: Run) -> list[StackReference]:
     """The run's StackReferences as the model holds them, each with its resource's URN."""
     urns = {r.name: r.urn for r in run.resources if r.type == STACK_REFERENCE_TYPE}
-    return [
+    refs = [
         StackReference(
             name=str(ref.get("name", "")),
             urn=urns.get(str(ref.get("resource", "")), ""),
@@ -733,6 +733,8 @@ def _references(run: Run) -> list[StackReference]:
         )
         for ref in run.references
     ]
+    # by URN: the order a program's references resolve in is the event loop's, not the program's
+    return sorted(refs, key=lambda ref: ref.urn)
 
 
 def _resource(rec: dict[str, Any]) -> Resource:
