@@ -257,3 +257,32 @@ def test_the_capture_mode_is_part_of_the_cache_key(tmp_path: Path) -> None:
 def test_an_unknown_capture_mode_is_bad_usage() -> None:
     with pytest.raises(InputError, match="'fast' is not one of mocks, engine"):
         Session(None, None, [], capture="fast")
+
+
+WARM_PROGRAM = '''
+import os
+import pulumi
+import settings  # the user's own module: its module-level code reads this stack's config
+
+class Thing(pulumi.CustomResource):
+    def __init__(self, name, props, opts=None):
+        super().__init__("acme:index:Thing", name, props, opts)
+
+Thing(f"thing-{settings.SIZE}", {"size": settings.SIZE})
+pulumi.export("pid", os.getpid())
+'''
+
+
+def test_a_projects_stack_configs_share_one_warm_interpreter_and_each_starts_afresh(tmp_path: Path) -> None:
+    """--capture engine runs the second stack config in the first one's interpreter (the provider SDK
+    imports paid once), yet the user's module is executed again for it and reads its own config."""
+    directory = project(tmp_path, WARM_PROGRAM, {"proto:size": "1"})
+    (directory / "Pulumi.prod.yaml").write_text(json.dumps({"config": {"proto:size": "3"}}))
+    (directory / "settings.py").write_text("import pulumi\nSIZE = pulumi.Config().require_int('size')\n")
+    dev, prod = read_program(directory, stack=None, references=None, mocks=None, siblings=[],
+                             use_cache=False, capture="engine")
+    assert (dev.stack, prod.stack) == ("dev", "prod")
+    assert by_name(dev, "thing-1").inputs == {"size": 1}
+    assert by_name(prod, "thing-3").inputs == {"size": 3}
+    assert not any(r.name == "thing-1" for r in prod.resources)
+    assert dev.outputs["pid"] == prod.outputs["pid"]

@@ -531,6 +531,9 @@ class Toolchain:
     reports: bool = False
     locate: Callable[[dict[str, Any], list[tuple[str, int]]], dict[str, Any] | None] | None = None
     used_files: tuple[str, ...] = ()  # files outside the project the capture depends on (for the cache)
+    # runs a launch somewhere other than a fresh process (a warm interpreter, :class:`ExecPool`):
+    # given the launch, the seconds allowed and the stderr file; returns the program's exit status
+    run: Callable[[Launch, float, Any], int] | None = None
 
 
 def engine_environment(request: dict[str, Any]) -> dict[str, str]:
@@ -550,8 +553,94 @@ def parallel() -> int:
     return value if value > 0 else 4 * (os.cpu_count() or 1)
 
 
-def python_toolchain(python: Path) -> Toolchain:
-    """The Python program's launcher (the interpreter itself is chosen by readers.program)."""
+class WarmExec:
+    """One ``python_exec.py --tierguard-serve`` process: the stack configs of one project, one after
+    another, in one interpreter (the provider SDK imports, most of a run, paid once). Each run is the
+    shim's own ``run_once`` after the runner's reset; the answers come on a pipe of their own, so the
+    program's prints cannot be mistaken for them."""
+
+    def __init__(self, python: Path, cwd: Path) -> None:
+        read_end, write_end = os.pipe()
+        self.errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (lives with it)
+        self.proc = subprocess.Popen(
+            [str(python), "-u", str(LAUNCHER), "--tierguard-serve", str(write_end)],
+            cwd=cwd, stdin=subprocess.PIPE, stdout=self.errors, stderr=self.errors, text=True,
+            pass_fds=(write_end,),
+        )
+        os.close(write_end)
+        self.answers = os.fdopen(read_end, "r", encoding="utf-8")
+
+    def run(self, launch: Launch, limit: float, stderr: Any) -> int:
+        """The launch's arguments and environment in this process; its stderr copied to ``stderr``."""
+        import selectors
+
+        assert self.proc.stdin is not None
+        start = self.errors.seek(0, os.SEEK_END)
+        changed = {k: v for k, v in launch.env.items() if os.environ.get(k) != v}
+        self.proc.stdin.write(json.dumps({"argv": launch.args[3:], "env": changed}) + "\n")
+        self.proc.stdin.flush()
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.answers, selectors.EVENT_READ)
+            if not selector.select(timeout=limit):
+                self.close()
+                raise subprocess.TimeoutExpired(launch.args, limit)
+        line = self.answers.readline()
+        self.errors.seek(start)
+        stderr.write(self.errors.read())
+        stderr.flush()
+        if not line:  # the interpreter died (os._exit, a crash): its exit status is the program's
+            return self.proc.wait()
+        return int(json.loads(line)["exit"])
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.answers, self.errors):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+
+
+class ExecPool:
+    """The warm interpreters of one read, by (interpreter, project directory); closed with the read."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.idle: dict[tuple[str, str], list[WarmExec]] = {}
+        self.every: list[WarmExec] = []
+        self.closed = False
+
+    def run(self, python: Path, launch: Launch, limit: float, stderr: Any) -> int:
+        slot = (str(python), str(launch.cwd))
+        with self.lock:
+            if self.closed:
+                raise OSError(0, "the read was abandoned")
+            free = self.idle.get(slot)
+            warm = free.pop() if free else None
+            if warm is None:
+                warm = WarmExec(python, launch.cwd)
+                self.every.append(warm)
+        try:
+            return warm.run(launch, limit, stderr)
+        finally:
+            with self.lock:
+                if warm.alive() and not self.closed:
+                    self.idle.setdefault(slot, []).append(warm)
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed, every, self.every, self.idle = True, self.every, [], {}
+        for warm in every:
+            warm.close()
+
+
+def python_toolchain(python: Path, pool: ExecPool | None = None) -> Toolchain:
+    """The Python program's launcher (the interpreter itself is chosen by readers.program): a fresh
+    process per stack config as the CLI starts it, or, given a ``pool``, a warm one per project."""
 
     def start(request: dict[str, Any], address: str) -> Launch:
         # As the Python language host starts a program: ``python -u <exec shim> --monitor ... PROGRAM``.
@@ -569,8 +658,12 @@ def python_toolchain(python: Path) -> Toolchain:
         env = dict(os.environ, **engine_environment(request))
         return Launch(args=[*args, program], cwd=project_dir, env=env)
 
+    def warm(launch: Launch, limit: float, stderr: Any) -> int:
+        assert pool is not None
+        return pool.run(python, launch, limit, stderr)
+
     return Toolchain(runtime="python", shown=str(python), identity={}, start=start,
-                     outside=(str(LAUNCHER),), reports=True)
+                     outside=(str(LAUNCHER),), reports=True, run=warm if pool is not None else None)
 
 
 def capture(
@@ -589,7 +682,8 @@ def capture(
             launch.env["TIERGUARD_CAPTURE_REPORT"] = str(report_file)
             with open(errors_file, "w+", encoding="utf-8") as stderr:
                 try:
-                    code = _run(launch, limit, stderr)
+                    execute = toolchain.run or _run
+                    code = execute(launch, limit, stderr)
                 except subprocess.TimeoutExpired:
                     return {"error": {"kind": "timeout", "message": (
                         f"the program did not finish within {limit:g} s and was stopped "

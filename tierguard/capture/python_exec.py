@@ -182,24 +182,30 @@ def write_report(doc: dict[str, Any]) -> None:
         Path(where).write_text(json.dumps(doc), encoding="utf-8")
 
 
-def main() -> None:
-    runner = _runner()
-    args = arguments(sys.argv[1:])
+def run_once(argv: list[str], runner: Any, first: bool = True) -> int:
+    """One program run, as the shim runs it; the report written, the exit code returned."""
+    args = arguments(argv)
+    READS.clear()
     try:
         import pulumi
         import pulumi.runtime
     except ImportError as exc:
         module = exc.name or "pulumi"
         write_report({"error": {"kind": "missing-module", "module": module, "message": str(exc)}})
-        sys.exit(1)
+        return 1
 
+    program = Path(args.PROGRAM).resolve()
+    project_dir = Path(args.root_directory or os.getcwd()).resolve()
+    if not first:  # a warm process: start from the state it started in, as a process of its own would
+        forgotten = runner.forget_user_modules({project_dir, program if program.is_dir() else program.parent})
+        runner.reset_runtime(forgotten)
+        runner._OPENED.clear()
     settings = configure(args, runner)
     patch_stack_reference()
     sys.argv = [args.PROGRAM, *args.ARGS]
     if args.pwd is not None:
         os.chdir(args.pwd)
-    program = Path(args.PROGRAM).resolve()
-    project_dir = Path(args.root_directory or os.getcwd()).resolve()
+    sys.path[:] = list(runner.BASE_PATH)
     sys.path[0] = str(program if program.is_dir() else program.parent)
 
     loop = asyncio.new_event_loop()
@@ -207,7 +213,8 @@ def main() -> None:
     executor = ThreadPoolExecutor(max_workers=max(settings.parallel or 1, 1) * 4)
     loop.set_default_executor(executor)
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-    sys.addaudithook(runner._audit)
+    if first:
+        sys.addaudithook(runner._audit)
     report: dict[str, Any] = {"python": sys.executable, "prefixes": [sys.prefix, sys.base_prefix]}
     exit_code = 1
 
@@ -236,15 +243,43 @@ def main() -> None:
     finally:
         runner._RECORDING.clear()
         executor.shutdown(wait=True)
+        asyncio.set_event_loop(None)
         loop.close()
     used = runner.used_outside(project_dir)
     used["files"] = [f for f in used["files"] if f != str(HERE)]
     report["used"] = used
-    report["reads"] = READS
+    report["reads"] = dict(READS)
     write_report(report)
     sys.stdout.flush()
     sys.stderr.flush()
-    sys.exit(exit_code)
+    return exit_code
+
+
+def serve(answers: int, runner: Any) -> None:
+    """tierguard's warm mode (``--tierguard-serve FD``), not the shim's: one JSON request a line on
+    stdin (the shim's arguments and the environment to run them in), the exit code a line on ``FD``;
+    the process then takes the next stack config of the same project, the provider SDKs imported once
+    (runner.py's ``forget_user_modules``/``reset_runtime`` make each run start afresh)."""
+    base_environ = dict(os.environ)
+    first = True
+    with os.fdopen(answers, "w", encoding="utf-8") as out:
+        for line in sys.stdin:
+            request = json.loads(line)
+            os.environ.clear()
+            os.environ.update(base_environ)
+            os.environ.update(request["env"])
+            code = run_once(request["argv"], runner, first)
+            first = False
+            out.write(json.dumps({"exit": code}) + "\n")
+            out.flush()
+
+
+def main() -> None:
+    runner = _runner()
+    if sys.argv[1:2] == ["--tierguard-serve"]:
+        serve(int(sys.argv[2]), runner)
+        return
+    sys.exit(run_once(sys.argv[1:], runner))
 
 
 if __name__ == "__main__":

@@ -325,10 +325,10 @@ def interpreter(project: Project) -> Path:
     return python
 
 
-def toolchain(project: Project) -> engine_host.Toolchain:
+def toolchain(project: Project, pool: engine_host.ExecPool | None = None) -> engine_host.Toolchain:
     """What runs the project's program: the Python the CLI would pick, or its runtime's launcher."""
     if project.runtime == "python":
-        return engine_host.python_toolchain(interpreter(project))
+        return engine_host.python_toolchain(interpreter(project), pool)
     return languages.toolchain(project.runtime, project.dir.resolve(), project.main, project.runtime_options)
 
 
@@ -392,6 +392,7 @@ class Session:
         self.waiting: dict[tuple[str, str], tuple[str, str]] = {}  # (dir, stack) -> the one it waits for
         self.idle: dict[tuple[str, str], list[RunnerProcess]] = {}  # (dir, python) -> free runners
         self.runners: list[RunnerProcess] = []
+        self.exec_pool = engine_host.ExecPool()  # --capture engine: a warm interpreter per project
         self.threads: list[threading.Thread] = []
         self.closed = False
 
@@ -413,6 +414,7 @@ class Session:
             runner.kill()
         for runner in idle:
             runner.close()
+        self.exec_pool.close()
         for thread in self.threads:
             thread.join()
 
@@ -476,8 +478,12 @@ class Session:
         projects = list(projects)
         if self.progress is not None:
             self.progress.planned(sum(len(names) for _, names in projects))
-        if self.capture_mode == "engine":  # a process per stack config, none shared: each on its own
-            projects = [(project, [name]) for project, names in projects for name in names]
+        # a Python project's configs share one interpreter (mocks runner or warm exec) in turn; another
+        # runtime's program is a process per stack config: each on a thread of its own
+        projects = [
+            (project, group) for project, names in projects
+            for group in ([names] if project.runtime == "python" else [[name] for name in names])
+        ]
         for project, names in projects:
             thread = threading.Thread(target=capture_all, args=(project, names), daemon=True)
             self.threads.append(thread)
@@ -487,7 +493,7 @@ class Session:
         """The capture of one stack, made once per session (and per process while the files are
         unchanged); ``waiter`` is the stack whose StackReference asks for it (cycle detection)."""
         config, secret_keys = load_stack_config(project, stack)
-        tool = toolchain(project)
+        tool = toolchain(project, self.exec_pool)
         label = (str(project.dir.resolve()), stack)
         key = (*label, tool.shown, self.references_file, self.mocks_file, self._mode(project),
                _fingerprint(project.dir))
