@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import capture_cache, engine, floor, generate, install, protocol
+from benchmarks import capture_cache, engine, floor, generate, install, languages, protocol
 from benchmarks.measure import (
     REFERENCE_STACKS,
     REPO,
@@ -230,6 +230,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="generated programs run side by side through the real `pulumi preview` "
                         "(default 100,1000; needs `make pulumi-cli`)")
     parser.add_argument("--no-cli", action="store_true", help="skip the side-by-side rows with the real CLI")
+    parser.add_argument("--no-languages", action="store_true",
+                        help="skip the per-language rows (protocol, mocks, pulumi preview; issue 23)")
     parser.add_argument("--no-install", action="store_true",
                         help="skip the install size and time of the wheel (lean core vs core + reference)")
     parser.add_argument("--no-protocol", action="store_true",
@@ -324,6 +326,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"side by side with the real CLI: reference stacks and generated {cli_sizes}")
         side_by_side = engine.measure(args.workdir / "engine", cli_sizes, reference=not args.no_reference)
 
+    per_language: dict[str, Any] = {"error": "skipped (--no-languages)", "rows": []}
+    if not (args.no_cli or args.no_languages):
+        cli_sizes = [int(s) for s in args.cli_sizes.split(",") if s]
+        log(f"per language: the protocol path, the mocks path and pulumi preview at {cli_sizes}")
+        per_language = languages.measure(args.workdir / "languages", cli_sizes)
+
     body = rows(results, reference)
     verdicts = targets(results, reference, user_pack)
     elapsed = time.perf_counter() - started
@@ -347,6 +355,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "user_pack_load": user_pack,
         "targets": verdicts,
         "side_by_side": side_by_side,
+        "languages": per_language,
         "capture_floor": capture_floor,
         "protocol": protocol_rows,
         "capture_cache": cache_rows,
@@ -405,6 +414,8 @@ def render(report: dict[str, Any]) -> str:
         lines.extend(f"{r['program']}: {r['error']}" for r in side["rows"] if r["error"])
     else:
         lines.append(f"Side by side with the real engine: not measured ({side['error']})")
+    lines.append("")
+    lines.extend(languages.render(report.get("languages") or {"error": "not measured"}))
     s = report["settings"]
     lines.append("")
     lines.append(
