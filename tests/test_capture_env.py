@@ -369,3 +369,17 @@ def test_secret_config_is_never_printed_by_a_failing_program(tmp_path: Path) -> 
         read(project)
     assert err.value.problem == "the program raised RuntimeError: password is [secret]"
     assert wire.SECRET_PLACEHOLDER in err.value.problem and "AAAB" not in err.value.problem
+
+
+@pytest.mark.parametrize(("runtime", "language"), [("dotnet", ".NET"), ("java", "Java")])
+def test_a_runtime_not_run_offline_exits_2_naming_it_and_the_preview_route(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runtime: str, language: str
+) -> None:
+    (tmp_path / "Pulumi.yaml").write_text(f"name: svc\nruntime:\n  name: {runtime}\n")
+    code = main(["check", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith(f"tierguard: {tmp_path / 'Pulumi.yaml'}: runtime '{runtime}' is not run offline")
+    assert f"{language} programs do not run offline" in line
+    assert "`pulumi preview --json | tierguard plan -`" in line
