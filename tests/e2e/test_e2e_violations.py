@@ -26,9 +26,12 @@ def cli_violations(ws: pulumi_cli.Workspace, project: Path, tier: str, tmp: Path
     return result, pulumi_cli.policy_violations(logged)
 
 
-def check_violations(project: Path, tier: str, tmp: Path) -> set[tuple[str, str, str]]:
+def check_violations(
+    project: Path, tier: str, tmp: Path, capture: str = "mocks"
+) -> set[tuple[str, str, str]]:
     config = merged_policy_config(tier, tmp / f"{tier}-policy-config.json")
-    out = tierguard("check", str(project), "-s", "dev", "--policy-pack-config", str(config), "-f", "json")
+    out = tierguard("check", str(project), "-s", "dev", "--policy-pack-config", str(config), "-f", "json",
+                    "--capture", capture)
     assert out.returncode == 1, out.stderr
     return report_violations(out.stdout)
 
@@ -41,6 +44,8 @@ def test_cli_preview_fails_with_the_findings_of_tierguard_check(ws, tmp_path: Pa
     assert result.returncode != 0, f"the CLI's preview passed:\n{result.stdout[-3000:]}"
     assert any(level == "mandatory" for _, _, level in from_cli), from_cli
     assert from_cli == check_violations(project, tier, tmp_path)
+    # the protocol path (the engine's default providers registered offline too) decides the same
+    assert from_cli == check_violations(project, tier, tmp_path, "engine")
 
 
 @pytest.mark.parametrize("example", ["database-in-app-stack", "ci-editor-role"])
