@@ -365,9 +365,10 @@ class Monitor:
         except Exception as exc:
             self.d.refused = exc
             context.abort(_status("FAILED_PRECONDITION"), str(getattr(exc, "problem", exc)))
+        # builtins.go readStackReference: the outputs keep their secrets (an SDK reading `outputs`
+        # whole, as pulumi-yaml does, gets a secret), and the names of those holding one
         secret_names = sorted(k for k, v in outputs.items() if shared.has_secret(v))
-        known = {k: shared.unwrap_secrets(v) for k, v in outputs.items()}
-        return {"name": name, "outputs": known, "secretOutputNames": secret_names}
+        return {"name": name, "outputs": outputs, "secretOutputNames": secret_names}
 
     def Invoke(self, request: Any, context: Any) -> Any:
         from pulumi.runtime.proto import resource_pb2
