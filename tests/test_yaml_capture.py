@@ -87,6 +87,7 @@ def test_the_host_is_found_on_path_then_beside_pulumi_then_in_the_tierguard_cach
 
 def test_registrations_are_the_engines_with_default_providers() -> None:
     (stack,) = read(EXAMPLE, use_cache=False)
+    assert stack.tags["pulumi:runtime"] == "yaml"  # the tag Pulumi Cloud gives the stack
     by_urn = {r.urn: r for r in stack.resources}
     instance = by_urn["urn:pulumi:dev::shop-yaml-app::gcp:sql/databaseInstance:DatabaseInstance::carts"]
     # the host resolved the short token to the schema's canonical one, as against the real schema
