@@ -3,8 +3,8 @@
 A Python example states its expectations in `__main__.py`, a Pulumi YAML example (`runtime: yaml`,
 its program in Pulumi.yaml) in Pulumi.yaml, as comment lines: `# tierguard-expect: <policy>` for a
 policy that must block it (mandatory), `# tierguard-expect-advisory: <policy>` for an advisory one.
-Offline `tierguard check` runs Python programs only (today); tests that run it take PYTHON_RUNTIME
-projects, and the YAML projects are judged under the real CLI (tests/e2e/test_e2e_yaml.py).
+Offline `tierguard check` runs both: the Python ones under the SDK's mocks, the YAML ones through
+the real YAML language host (tests/yaml_offline.py); tests/e2e compares both with the real CLI.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Each example's program file (``__main__.py``; Pulumi.yaml for a Pulumi YAML one) states the policies
 that must fire in machine-readable lines (``# tierguard-expect: <policy>``); for the Python examples
 ``tierguard check <dir> --format json`` must exit 1 with each of them among the blocking
-violations. The Pulumi YAML examples are judged under the real CLI (tests/e2e/test_e2e_yaml.py):
-offline check refuses their runtime today, and a test here holds that refusal to one clear line.
+violations. The Pulumi YAML examples run offline through the real YAML language host
+(tests/yaml_offline.py) and must report exactly the (policy, level) pairs their Pulumi.yaml names;
+tests/e2e/test_e2e_yaml.py compares them with the real CLI's findings.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from example_projects import (
     expectations,
     projects,
 )
+from yaml_offline import standin_home, yaml_runtime  # noqa: F401  (fixtures)
 
 from tierguard.cli import main
 from tierguard.policies.packs import all_packs
 
 EXAMPLES = VIOLATIONS
 ALL_EXAMPLES = projects(EXAMPLES)
-EXAMPLE_DIRS = projects(EXAMPLES, PYTHON_RUNTIME)  # what offline check runs today
+EXAMPLE_DIRS = projects(EXAMPLES, PYTHON_RUNTIME)  # the Python ones (the YAML ones: their own tests)
 COMPLIANT_DIRS = projects(COMPLIANT, PYTHON_RUNTIME)
 CLOUD_EXAMPLES = [p for p in EXAMPLE_DIRS if p.name.startswith(("aws-", "azure-"))]
 YAML_EXAMPLES = projects(EXAMPLES, YAML_RUNTIME)
@@ -112,15 +114,35 @@ def test_yaml_examples_cover_the_four_kinds_and_have_twins() -> None:
         assert (twin / "Pulumi.yaml").read_text().splitlines()[0] == violation.read_text().splitlines()[0]
 
 
-@pytest.mark.parametrize("example", [*YAML_EXAMPLES, *YAML_TWINS], ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_offline_check_refuses_a_yaml_project_in_one_line(
+@pytest.mark.usefixtures("yaml_runtime")
+@pytest.mark.parametrize("example", YAML_EXAMPLES, ids=lambda p: p.name)
+def test_yaml_example_offline_reports_exactly_what_it_names(
     example: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Until the offline YAML capture lands (issue 23 item 2), check answers a YAML project with
-    exit 2 and one line naming its Pulumi.yaml and the route that does judge it, never a traceback."""
+    """Offline check runs the YAML program through the real YAML host (issue 23): exit 1, and the
+    (policy, level) pairs found are exactly those its Pulumi.yaml names, each at its resource's line."""
     code = main(["check", str(example), "--format", "json"])
     captured = capsys.readouterr()
-    assert code == 2
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "Pulumi.yaml" in lines[0] and "'yaml'" in lines[0], captured.err
-    assert "pulumi preview --json" in lines[0]
+    assert code == 1, f"exit {code}; stderr: {captured.err}"
+    report = json.loads(captured.out)
+    found = {(v["policy"], v["enforcementLevel"]) for v in report["violations"]}
+    assert found == expectations(example)
+    lines = (example / "Pulumi.yaml").read_text().splitlines()
+    for v in report["violations"]:
+        if v["urn"].split("::")[2] == "pulumi:pulumi:Stack":
+            continue  # a stack-level finding (the plan size) has no one resource to point at
+        assert v["location"]["file"] == "Pulumi.yaml", v
+        assert lines[v["location"]["line"] - 1].strip() == v["urn"].rsplit("::", 1)[1] + ":", v
+
+
+@pytest.mark.usefixtures("yaml_runtime")
+@pytest.mark.parametrize("twin", YAML_TWINS, ids=lambda p: p.name)
+def test_yaml_compliant_twin_passes_offline_with_no_finding(
+    twin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check", str(twin), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 0, f"exit {code}; stderr: {captured.err}\n{captured.out[-2000:]}"
+    report = json.loads(captured.out)
+    assert report["resources"] >= 2
+    assert report["violations"] == []

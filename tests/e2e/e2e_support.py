@@ -10,10 +10,12 @@ from pathlib import Path
 TIER_OF_SUFFIX = {"identity": "identity", "infra": "infra", "app": "app"}
 
 
-def tierguard(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def tierguard(
+    *args: str, stdin: str | None = None, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "tierguard", *args],
-        capture_output=True, text=True, input=stdin, cwd=cwd, timeout=600,
+        capture_output=True, text=True, input=stdin, cwd=cwd, timeout=600, env=env,
     )
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import tempfile
 import threading
@@ -54,6 +55,10 @@ FEATURES = frozenset({
 })
 
 ReferenceResolver = Callable[[str], dict[str, Any]]
+
+
+class HostFailure(Exception):
+    """A language host's own answer that the program failed (``RunResponse.error``): one line."""
 
 
 def timeout_seconds() -> float:
@@ -362,11 +367,12 @@ class Monitor:
         except Exception as exc:
             self.d.refused = exc
             context.abort(_status("FAILED_PRECONDITION"), str(getattr(exc, "problem", exc)))
+        # builtins.go readStackReference: the outputs keep their secrets (an SDK reading `outputs`
+        # whole, as pulumi-yaml does, gets a secret), and the names of those holding one
         secret_names = sorted(k for k, v in outputs.items() if shared.has_secret(v))
-        known = {k: shared.unwrap_secrets(v) for k, v in outputs.items()}
         with self.d.lock:
             self.d.references[request.name] = {"name": name, "exported": sorted(outputs)}
-        return {"name": name, "outputs": known, "secretOutputNames": secret_names}
+        return {"name": name, "outputs": outputs, "secretOutputNames": secret_names}
 
     def Invoke(self, request: Any, context: Any) -> Any:
         from pulumi.runtime.proto import resource_pb2
@@ -534,6 +540,7 @@ class Toolchain:
     # runs a launch somewhere other than a fresh process (a warm interpreter, :class:`ExecPool`):
     # given the launch, the seconds allowed and the stderr file; returns the program's exit status
     run: Callable[[Launch, float, Any], int] | None = None
+    explain: Callable[[list[str]], str | None] | None = None  # the cause in a failed program's stderr
 
 
 def engine_environment(request: dict[str, Any]) -> dict[str, str]:
@@ -688,6 +695,8 @@ def capture(
                     return {"error": {"kind": "timeout", "message": (
                         f"the program did not finish within {limit:g} s and was stopped "
                         f"(set {TIMEOUT_ENV} to allow longer)")}}
+                except HostFailure as exc:
+                    return {"error": {"kind": "crashed", "message": _one_line(str(exc))}}
                 stderr.seek(0)
                 last_words = [ln for ln in stderr.read().splitlines() if ln.strip()]
         try:
@@ -700,7 +709,9 @@ def capture(
 
 
 def _run(launch: Launch, limit: float, stderr: Any) -> int:
-    """Start the launch and wait for its program; the process is killed on timeout (re-raised)."""
+    """Start the launch and wait for its program; the process is killed on timeout (re-raised).
+    A driven host starts plugins of its own (the YAML host its providers, each in a process group of
+    its own): they are stopped with it, so no plugin outlives a stopped host."""
     proc = subprocess.Popen(
         launch.args, cwd=launch.cwd, env=launch.env, stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE if launch.drive else stderr, stderr=stderr, text=True,
@@ -712,11 +723,36 @@ def _run(launch: Launch, limit: float, stderr: Any) -> int:
     except subprocess.TimeoutExpired:
         raise
     finally:
+        if launch.drive is not None and proc.poll() is None:
+            for pid in _descendants(proc.pid):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
         proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def _descendants(root: int) -> list[int]:
+    """The processes under ``root`` (from /proc; none where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _answer(
@@ -727,7 +763,8 @@ def _answer(
     if d.errors:
         return {"error": {"kind": "logged", "message": d.errors[0]}}
     if code != 0 or (toolchain.reports and "used" not in report):
-        detail = last_words[-1] if last_words else f"exit status {code}"
+        explained = toolchain.explain(last_words) if toolchain.explain else None
+        detail = explained or (last_words[-1] if last_words else f"exit status {code}")
         return {"error": {"kind": "crashed", "message": detail}}
     project_dir = Path(d.request["project_dir"]).resolve()
     prefixes = (*report.get("prefixes", []), *(o for o in toolchain.outside if o != str(LAUNCHER)))

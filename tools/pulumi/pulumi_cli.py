@@ -46,6 +46,24 @@ def _sdk_version(package: str) -> str:
     return spec["version"]
 
 
+def write_standin_plugins(plugins_dir: Path, schema_cache: Path | None = None) -> dict[str, str]:
+    """The stand-in providers laid out as `pulumi plugin install` lays out a plugin
+    (`<plugins_dir>/resource-<pkg>-v<version>/pulumi-resource-<pkg>`), at the versions the Python
+    SDKs ask for, for an engine or YAML host reading `$PULUMI_HOME/plugins` without the CLI;
+    `schema_cache` pins where their schemas are cached. Returns {package: version}."""
+    cache = f"XDG_CACHE_HOME={schema_cache} " if schema_cache else ""
+    versions = {}
+    for pkg in STANDIN_PACKAGES:
+        versions[pkg] = _sdk_version(pkg)
+        target = plugins_dir / f"resource-{pkg}-v{versions[pkg]}"
+        target.mkdir(parents=True, exist_ok=True)
+        exe = target / f"pulumi-resource-{pkg}"
+        provider = PLUGINS / "standin_provider.py"
+        exe.write_text(f'#!/bin/sh\n{cache}exec {sys.executable} {provider} {pkg} "$@"\n')
+        exe.chmod(0o755)
+    return versions
+
+
 def cache_dir(version: str = PINNED) -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "tierguard" / "pulumi" / version
