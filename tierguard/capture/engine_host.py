@@ -134,6 +134,7 @@ class Deployment:
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    logged: list[str] = field(default_factory=list)  # the errors as logged, lines kept
     refused: Exception | None = None
     shutdown: bool = False
 
@@ -433,6 +434,7 @@ class Engine:
         with self.d.lock:
             if request.severity == engine_pb2.ERROR:
                 self.d.errors.append(text)
+                self.d.logged.append(request.message)
             elif request.severity == engine_pb2.WARNING:
                 self.d.warnings.append(text)
         return empty_pb2.Empty()
@@ -527,6 +529,9 @@ class Toolchain:
     reports: bool = False
     locate: Callable[[dict[str, Any], list[tuple[str, int]]], dict[str, Any] | None] | None = None
     used_files: tuple[str, ...] = ()  # files outside the project the capture depends on (for the cache)
+    # an error the program logged (Engine.Log, as sent) as the runner's error document ({"type",
+    # "message", "location"}), None to report it as logged: a Node program's uncaught exception
+    explain: Callable[[str], dict[str, Any] | None] | None = None
 
 
 def engine_environment(request: dict[str, Any]) -> dict[str, str]:
@@ -627,7 +632,8 @@ def _answer(
     if "error" in report:
         return {"error": report["error"]}
     if d.errors:
-        return {"error": {"kind": "logged", "message": d.errors[0]}}
+        explained = toolchain.explain(d.logged[0]) if toolchain.explain is not None else None
+        return {"error": explained or {"kind": "logged", "message": d.errors[0]}}
     if code != 0 or (toolchain.reports and "used" not in report):
         detail = last_words[-1] if last_words else f"exit status {code}"
         return {"error": {"kind": "crashed", "message": detail}}
