@@ -77,8 +77,9 @@ def options_of(project_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
     for key, kind in kinds.items():
         if key in options:
             if not isinstance(options[key], kind):
+                shown = "boolean" if kind is bool else "string"
                 raise InputError(str(project_dir / "Pulumi.yaml"),
-                                 f"runtime option {key!r} must be a {'boolean' if kind is bool else 'string'}")
+                                 f"runtime option {key!r} must be a {shown}")
             out[key] = options[key]
     if out["packagemanager"] not in PACKAGE_MANAGERS:
         raise InputError(str(project_dir / "Pulumi.yaml"),
@@ -158,10 +159,11 @@ def pulumi_packages(node_modules: Path) -> dict[str, str]:
     out = {}
     scope = node_modules / "@pulumi"
     for manifest in sorted(scope.glob("*/package.json")):
+        name = f"@pulumi/{manifest.parent.name}"
         try:
-            out[f"@pulumi/{manifest.parent.name}"] = str(json.loads(manifest.read_text("utf-8")).get("version"))
+            out[name] = str(json.loads(manifest.read_text("utf-8")).get("version"))
         except (OSError, ValueError):
-            out[f"@pulumi/{manifest.parent.name}"] = "?"
+            out[name] = "?"
     return out
 
 
@@ -211,7 +213,7 @@ def explain(pwd: Path, sdk_files: tuple[str, ...]) -> Any:
         head = ERROR_LINE.match(lines[0]) if lines else None
         if head is None:
             return None
-        message = head["message"].lstrip("⨯ ").strip()
+        message = head["message"].lstrip("\u2a2f ").strip()
         diagnostics = [m for m in (TS_DIAGNOSTIC.match(ln.strip()) for ln in lines[1:]) if m]
         if diagnostics:  # TSError: "Unable to compile TypeScript:" then one line per diagnostic
             first = diagnostics[0]
@@ -255,8 +257,9 @@ def toolchain(project_dir: Path, main: str, options: dict[str, Any]) -> engine_h
         root = Path(request["project_dir"]).resolve()
         args = [node, *opts["nodeargs"], str(run)]
         flags = {
-            "monitor": address, "engine": address, "organization": request.get("organization", "organization"),
-            "project": request["project"], "root-directory": str(root), "stack": request["stack"],
+            "monitor": address, "engine": address,
+            "organization": request.get("organization", "organization"), "project": request["project"],
+            "root-directory": str(root), "stack": request["stack"],
             "pwd": str(pwd),
         }
         for flag, value in flags.items():
