@@ -822,7 +822,7 @@ def read_program(
     path = Path(path)
     project, names = stacks_to_read(path, stack)
     notes = [default_stack_note(project)] if stack is None and not project.stack_names() else []
-    tags = {"pulumi:project": project.name, "pulumi:runtime": "python"}
+    tags = {"pulumi:project": project.name, "pulumi:runtime": project.runtime}
     if project.description:
         tags["pulumi:description"] = project.description
     stacks = []

@@ -16,11 +16,15 @@ path the 3.x SDK no longer takes) and no monitor proxy (the program talks to the
 directly); ``require.resolve`` is done here, the way Node does it for a bare specifier, without
 starting Node.
 
-Source lines: the SDK reads a resource's position from ``new Error().stack``. Under ``ts-node`` that
-stack is rewritten by ``source-map-support`` with the ts-node-compiled source maps, whose frames read
-``at new Bucket (/…/bucket.ts:…)``/``at Object.<anonymous> (/…/index.ts:5:16)`` — fine — but the SDK's
-``cmd/run`` installs ``source-map-support/register`` *before* ts-node registers, and ts-node then
-installs its own ``prepareStackTrace`` hook... (see :data:`POSITIONS` below for what is done).
+Source lines: the SDK (resource.ts ``Resource.callsites``) reads a resource's position by parsing
+``new Error().stack`` with ``framePositionRegExp`` (``at <name> (<file>:<line>:<col>)``). A CommonJS
+program, TypeScript through ts-node's ``register`` or compiled JavaScript, gives frames of that form,
+source-mapped by the ``source-map-support`` that cmd/run installs. An ES module does not: V8 prints its
+top-level frame as ``at file:///…/index.ts:5:16``, which the pattern skips (so ``sourcePosition`` is
+empty), its named frames carry ``file://`` URLs the SDK garbles, and under ts-node's ESM loader (which
+runs in Node's loader thread) its frames keep the compiled lines. ``node_positions.cjs``, preloaded
+through ``NODE_OPTIONS`` (an argument would turn cmd/run's ESM mode off), replaces that one pattern
+with a reader of both forms that maps an ES module's frame through Node's source-map cache.
 """
 
 from __future__ import annotations
@@ -243,7 +247,7 @@ def toolchain(project_dir: Path, main: str, options: dict[str, Any]) -> engine_h
     if run is None:
         raise InputError(str(project_dir), f"@pulumi/pulumi is not installed (no node_modules with it at or "
                                            f"above {pwd}): run `{INSTALL[manager]}` in {pwd}")
-    node_modules = run.parents[len(RUN_ENTRY) - 1]  # <node_modules>/@pulumi/pulumi/cmd/run/index.js
+    node_modules = run.parents[len(RUN_ENTRY)]  # <node_modules>/@pulumi/pulumi/cmd/run/index.js
     version = _node_version(node, Path(node).stat().st_mtime_ns)
     lock = lockfile(pwd)
     identity = {
