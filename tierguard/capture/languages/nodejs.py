@@ -11,10 +11,14 @@ keys, ``PULUMI_CONFIG_SECRET_KEYS``, ``PULUMI_NODEJS_TYPESCRIPT=true``,
 pkg/engine/project.go ``getPwdMain`` (``main`` a directory: run ``.`` in it; a file: its base name in
 its directory); sdk/nodejs/npm/manager.go ``ResolvePackageManager`` (the install hint).
 
-Differences from the real host: no ``--sync`` pipes (the SDK's synchronous invokes are a legacy
-path the 3.x SDK no longer takes) and no monitor proxy (the program talks to the offline monitor
-directly); ``require.resolve`` is done here, the way Node does it for a bare specifier, without
-starting Node.
+Differences from the real host: no ``--sync`` pipes (synchronous invokes: @pulumi/pulumi 3.276
+defines ``tryGetSyncInvokes`` in runtime/settings.ts but never calls it) and no monitor proxy (the
+program talks to the offline monitor directly); ``require.resolve`` is done here, the way Node does
+it for a bare specifier, without starting Node. A StackReference to a sibling stack captured offline:
+a preview leaves some of its outputs unknown, and the Node SDK (runtime/rpc.ts ``resolveProperties``)
+marks a property unknown when any part of it is, so *every* output of that reference is unknown to a
+Node program (the Python SDK keeps the known ones); ``--stack-references`` with the values makes them
+known.
 
 Source lines: the SDK (resource.ts ``Resource.callsites``) reads a resource's position by parsing
 ``new Error().stack`` with ``framePositionRegExp`` (``at <name> (<file>:<line>:<col>)``). A CommonJS
