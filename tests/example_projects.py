@@ -5,8 +5,8 @@ its program in Pulumi.yaml) in Pulumi.yaml, as comment lines: `# tierguard-expec
 policy that must block it (mandatory), `# tierguard-expect-advisory: <policy>` for an advisory one.
 A TypeScript or JavaScript example (`runtime: nodejs`) states them in its program (`main`, else
 index.ts) as `// tierguard-expect: <policy>` lines.
-Offline `tierguard check` runs Python programs only (today); tests that run it take PYTHON_RUNTIME
-projects, and the YAML projects are judged under the real CLI (tests/e2e/test_e2e_yaml.py).
+Offline `tierguard check` runs the Python and the nodejs projects (tests/test_examples.py); the YAML
+projects are judged under the real CLI (tests/e2e/test_e2e_yaml.py).
 """
 
 from __future__ import annotations
