@@ -7,7 +7,11 @@ STAMP  := $(VENV)/.installed
 # PATH (as the Pulumi CLI runs it), which is then .venv's, with the reference stacks' SDKs.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: check test lint bench fuzz clean sdk-tokens pulumi-cli mermaid-cli
+.PHONY: check test lint bench fuzz clean sdk-tokens pulumi-cli mermaid-cli node-examples
+
+# The TypeScript/JavaScript examples' one node_modules (examples/package-lock.json): Node resolves it
+# upward from each project. npm writes node_modules/.package-lock.json, so an unchanged lock is a no-op.
+NODE_EXAMPLES := examples/node_modules/.package-lock.json
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +26,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 check: $(STAMP)
 	$(BIN)/tierguard check reference_stacks
 
+## node-examples: install the pinned @pulumi/* packages and typescript of the nodejs examples (npm ci)
+node-examples: $(NODE_EXAMPLES)
+
+$(NODE_EXAMPLES): examples/package.json examples/package-lock.json
+	cd examples && npm ci --no-audit --no-fund --loglevel=error
+
 ## test: lint, then the whole test suite
-test: $(STAMP)
+test: $(STAMP) $(NODE_EXAMPLES)
 	$(BIN)/ruff check tierguard tests policypacks reference_stacks examples benchmarks tools
 	@# the estate diagram's render test skips, saying why, when the Mermaid CLI cannot be installed
 	-tools/mermaid/install.sh

@@ -212,13 +212,15 @@ def test_directory_without_pulumi_yaml(tmp_path: Path) -> None:
     assert err.value.source == str(tmp_path) and "no Pulumi.yaml" in err.value.problem
 
 
-def test_non_python_runtime_points_at_the_cli_path() -> None:
+def test_nodejs_project_without_its_sdk_installed_says_to_install_it() -> None:
+    """A nodejs project runs offline (tierguard/capture/languages/nodejs.py); with no node_modules
+    holding @pulumi/pulumi at or above it, the fix is named: the project's package manager's install."""
     project = PROGRAMS / "nodejs-project"
     with pytest.raises(InputError) as err:
         read(project)
-    assert err.value.source == str(project / "Pulumi.yaml")
-    assert "runtime 'nodejs' is not run offline" in err.value.problem
-    assert "pulumi preview --json | tierguard plan -" in err.value.problem
+    assert err.value.source == str(project.resolve())
+    assert "@pulumi/pulumi is not installed" in err.value.problem
+    assert f"run `npm install` in {project.resolve()}" in err.value.problem
 
 
 def test_program_that_raises_reports_its_message_and_line() -> None:
@@ -343,7 +345,7 @@ def test_cli_check_a_program_as_json(capsys: pytest.CaptureFixture[str]) -> None
     ("target", "expected"),
     [
         ("raises", "the program raised ValueError"),
-        ("nodejs-project", "is not run offline"),
+        ("nodejs-project", "run `npm install` in"),
     ],
 )
 def test_cli_bad_program_exits_2_with_one_line(

@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 from example_projects import (
     COMPLIANT,
+    NODEJS_RUNTIME,
     PROGRAM_FILE,
     PYTHON_RUNTIME,
     VIOLATIONS,
     YAML_RUNTIME,
     expectations,
+    program_file,
     projects,
 )
 from yaml_offline import standin_home, yaml_runtime  # noqa: F401  (fixtures)
@@ -35,6 +37,8 @@ COMPLIANT_DIRS = projects(COMPLIANT, PYTHON_RUNTIME)
 CLOUD_EXAMPLES = [p for p in EXAMPLE_DIRS if p.name.startswith(("aws-", "azure-"))]
 YAML_EXAMPLES = projects(EXAMPLES, YAML_RUNTIME)
 YAML_TWINS = projects(COMPLIANT, YAML_RUNTIME)
+NODE_EXAMPLES = projects(EXAMPLES, NODEJS_RUNTIME)  # TypeScript and JavaScript, run offline
+NODE_TWINS = projects(COMPLIANT, NODEJS_RUNTIME)
 
 
 def expected_policies(example: Path) -> list[str]:
@@ -146,3 +150,51 @@ def test_yaml_compliant_twin_passes_offline_with_no_finding(
     report = json.loads(captured.out)
     assert report["resources"] >= 2
     assert report["violations"] == []
+
+
+# -- TypeScript and JavaScript (runtime: nodejs), run offline against examples/node_modules -----------
+
+
+def test_node_examples_cover_the_four_kinds_with_typescript_and_javascript_and_have_twins() -> None:
+    """Issue 23: TypeScript versions of datastore in app, broad IAM, unprotected storage and an
+    oversized plan, a JavaScript example, each with a compliant twin of the same name and project."""
+    policies = {p.name: p for pack in all_packs() for p in pack.policies}
+    typescript = [e for e in NODE_EXAMPLES if program_file(e).suffix == ".ts"]
+    expected = {name for e in typescript for name in expected_policies(e)}
+    assert {tag for name in expected for tag in policies[name].tags or []} >= {
+        "tier-boundary", "iam", "deletion-protection", "plan-size",
+    }
+    assert any(program_file(e).suffix == ".js" for e in NODE_EXAMPLES)
+    assert {p.name for p in NODE_TWINS} == {p.name for p in NODE_EXAMPLES}
+    for twin in NODE_TWINS:
+        violation = EXAMPLES / twin.name / "Pulumi.yaml"
+        assert (twin / "Pulumi.yaml").read_text().splitlines()[0] == violation.read_text().splitlines()[0]
+
+
+@pytest.mark.parametrize("example", NODE_EXAMPLES, ids=lambda p: p.name)
+def test_node_example_reports_exactly_what_it_expects_at_its_lines(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check", str(example), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 1, f"exit {code}; stderr: {captured.err}"
+    report = json.loads(captured.out)
+    assert {(v["policy"], v["enforcementLevel"]) for v in report["violations"]} == expectations(example)
+    lines = program_file(example).read_text(encoding="utf-8").splitlines()
+    for finding in report["violations"]:
+        if finding["policy"] == "stack-size-limit":
+            continue  # a finding on the stack points at its Pulumi.yaml
+        loc = finding["location"]
+        assert loc["file"] == program_file(example).name, finding
+        # the line that declares the resource (`new <Type>(` with the resource's name on it)
+        name = finding["urn"].rsplit("::", 1)[1]
+        assert "new " in lines[loc["line"] - 1] and f'"{name}"' in lines[loc["line"] - 1], (finding, loc)
+
+
+@pytest.mark.parametrize("twin", NODE_TWINS, ids=lambda p: p.name)
+def test_node_twin_is_clean(twin: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", str(twin), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 0, f"exit {code}; stderr: {captured.err}\n{captured.out[-2000:]}"
+    report = json.loads(captured.out)
+    assert report["resources"] >= 2 and report["violations"] == []

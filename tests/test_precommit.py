@@ -15,6 +15,7 @@ takes no hook options). Neither: the hook fails as bad input, in one line.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -140,7 +141,12 @@ def test_hook_manifest() -> None:
     assert hook["entry"] == "python -m tierguard.integrations.precommit"
     assert hook["pass_filenames"] and hook["require_serial"]
     raw = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert raw[0]["files"] == r"\.(py|ya?ml)$"
+    assert raw[0]["files"] == r"\.(py|ya?ml|[cm]?[jt]sx?|json|lock)$"
+    files = re.compile(raw[0]["files"])
+    staged = ["__main__.py", "Pulumi.dev.yaml", "index.ts", "src/app.mts", "index.js", "package.json",
+              "yarn.lock", "tsconfig.json"]
+    assert all(files.search(name) for name in staged)
+    assert not any(files.search(name) for name in ("README.md", "Dockerfile", "logo.png"))
 
 
 # --- the hook for real, through pre-commit ------------------------------------------------------------
@@ -281,3 +287,68 @@ def test_additional_dependencies_bring_the_sdks(
     _git(repo, "add", "-A")
     code, out = run()
     assert code == 0 and "Passed" in out, out
+
+
+# --- a TypeScript app stack (runtime: nodejs, issue 23) ---------------------------------------------------
+
+TS_CONFIGMAP_PROGRAM = dedent(
+    """\
+    import * as k8s from "@pulumi/kubernetes";
+
+    new k8s.core.v1.ConfigMap("settings", {
+        metadata: { name: "shop-settings", namespace: "shop" },
+        data: { GREETING: "hello" },
+    });
+    """
+)
+TS_DATASTORE_ADDED = TS_CONFIGMAP_PROGRAM + dedent(
+    """\
+
+    // Protected every way storage should be -- but a datastore belongs to the infra tier.
+    new gcp.sql.DatabaseInstance("orders", {
+        databaseVersion: "POSTGRES_15",
+        region: "europe-west1",
+        deletionProtection: true,
+        settings: { tier: "db-custom-1-3840", deletionProtectionEnabled: true },
+    }, { protect: true });
+    """
+)
+
+
+def _ts_user_repo(root: Path) -> Path:
+    """A repository whose committed TypeScript app stack holds a ConfigMap; its node_modules (a link
+    to the examples' one, `make node-examples`) git-ignored as a user's would be."""
+    node_modules = ROOT / "examples" / "node_modules"
+    assert (node_modules / "@pulumi" / "pulumi").is_dir(), "run `make node-examples`"
+    repo = root / "ts-repo"
+    app = repo / "stacks" / "shop-app"
+    app.mkdir(parents=True)
+    _git(repo, "init", "-q")
+    (app / "Pulumi.yaml").write_text("name: shop-app\nruntime: nodejs\ndescription: The shop's app tier.\n")
+    (app / "Pulumi.dev.yaml").write_text(DEV_STACK)
+    (app / "package.json").write_text('{"name": "shop-app", "main": "index.ts"}\n')
+    (app / "index.ts").write_text(TS_CONFIGMAP_PROGRAM)
+    (app / "node_modules").symlink_to(node_modules, target_is_directory=True)
+    (repo / ".gitignore").write_text("node_modules\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "the shop app")
+    return repo
+
+
+def test_a_typescript_commit_adding_a_cloud_sql_instance_to_an_app_stack_is_refused(
+    hook_repo: Path, tmp_path: Path, pre_commit_home: Path
+) -> None:
+    repo = _ts_user_repo(tmp_path)
+    index = repo / "stacks" / "shop-app" / "index.ts"
+    index.write_text('import * as gcp from "@pulumi/gcp";\n' + TS_DATASTORE_ADDED)
+    _git(repo, "add", "-A")
+    result = _try_repo(repo, hook_repo, pre_commit_home)
+    out = result.stdout + result.stderr
+    assert result.returncode == 1 and "- exit code: 1" in out, out
+    line = next(n for n, text in enumerate(index.read_text().splitlines(), 1) if "DatabaseInstance" in text)
+    assert "no-datastore-in-app-tier" in out and f"index.ts:{line}" in out, out
+    # the same change without the instance passes
+    index.write_text(TS_CONFIGMAP_PROGRAM.replace("hello", "hello, world"))
+    _git(repo, "add", "-A")
+    result = _try_repo(repo, hook_repo, pre_commit_home)
+    assert result.returncode == 0 and "Passed" in result.stdout + result.stderr, result.stdout + result.stderr

@@ -139,6 +139,7 @@ class Deployment:
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    logged: list[str] = field(default_factory=list)  # the errors as logged, lines kept
     refused: Exception | None = None
     shutdown: bool = False
     # each StackReference read, by resource name: {"name", "exported"} (the outputs it was answered with)
@@ -443,6 +444,7 @@ class Engine:
         with self.d.lock:
             if request.severity == engine_pb2.ERROR:
                 self.d.errors.append(text)
+                self.d.logged.append(request.message)
             elif request.severity == engine_pb2.WARNING:
                 self.d.warnings.append(text)
         return empty_pb2.Empty()
@@ -541,6 +543,9 @@ class Toolchain:
     # given the launch, the seconds allowed and the stderr file; returns the program's exit status
     run: Callable[[Launch, float, Any], int] | None = None
     explain: Callable[[list[str]], str | None] | None = None  # the cause in a failed program's stderr
+    # an error the program logged (Engine.Log, as sent) as the runner's error document ({"type",
+    # "message", "location"}), None to report it as logged: a Node program's uncaught exception
+    explain_logged: Callable[[str], dict[str, Any] | None] | None = None
 
 
 def engine_environment(request: dict[str, Any]) -> dict[str, str]:
@@ -761,7 +766,8 @@ def _answer(
     if "error" in report:
         return {"error": report["error"]}
     if d.errors:
-        return {"error": {"kind": "logged", "message": d.errors[0]}}
+        logged = toolchain.explain_logged(d.logged[0]) if toolchain.explain_logged is not None else None
+        return {"error": logged or {"kind": "logged", "message": d.errors[0]}}
     if code != 0 or (toolchain.reports and "used" not in report):
         explained = toolchain.explain(last_words) if toolchain.explain else None
         detail = explained or (last_words[-1] if last_words else f"exit status {code}")

@@ -81,17 +81,32 @@ def _version(binary: str) -> tuple[int, ...] | None:
     return tuple(int(x) for x in m.groups()) if m else None
 
 
+STANDIN_HOSTS = ("pulumi-language-python", "pulumi-language-nodejs")
+# The Node SDKs the nodejs examples install (examples/package-lock.json): their plugin versions too.
+NODE_MODULES = HERE.parents[1] / "examples" / "node_modules"
+
+
 def _sync_language_host(bin_dir: Path) -> None:
-    """Keep the stand-in Python language host beside the built CLI (where the engine looks for its
-    bundled language hosts) identical to plugins/pulumi-language-python; atomic for parallel workers."""
-    source = (PLUGINS / "pulumi-language-python").read_bytes()
-    target = bin_dir / "pulumi-language-python"
-    if target.exists() and target.read_bytes() == source:
-        return
-    tmp = target.with_name(f".{target.name}.{os.getpid()}")
-    tmp.write_bytes(source)
-    tmp.chmod(0o755)
-    os.replace(tmp, target)
+    """Keep the stand-in Python and Node.js language hosts beside the built CLI (where the engine looks
+    for its bundled language hosts) identical to plugins/<host>; atomic for parallel workers."""
+    for host in STANDIN_HOSTS:
+        source = (PLUGINS / host).read_bytes()
+        target = bin_dir / host
+        if target.exists() and target.read_bytes() == source:
+            continue
+        tmp = target.with_name(f".{target.name}.{os.getpid()}")
+        tmp.write_bytes(source)
+        tmp.chmod(0o755)
+        os.replace(tmp, target)
+
+
+def _node_sdk_version(package: str) -> str | None:
+    """The plugin version the installed Node SDK of `package` asks for, None when not installed."""
+    manifest = NODE_MODULES / "@pulumi" / package / "package.json"
+    if not manifest.is_file():
+        return None
+    info = json.loads(manifest.read_text())
+    return (info.get("pulumi") or {}).get("version") or info["version"]
 
 
 def yaml_host(cli: Path) -> Path | None:
@@ -160,8 +175,10 @@ class Workspace:
             exe = src / f"pulumi-resource-{pkg}"
             exe.write_text(f'#!/bin/sh\nexec {sys.executable} {PLUGINS / "standin_provider.py"} {pkg} "$@"\n')
             exe.chmod(0o755)
-            version = f"v{_sdk_version(pkg)}"
-            self.run("plugin", "install", "resource", pkg, version, "--file", str(src), cwd=self.root).check()
+            versions = {_sdk_version(pkg), _node_sdk_version(pkg)} - {None}
+            for version in sorted(versions):
+                self.run("plugin", "install", "resource", pkg, f"v{version}", "--file", str(src),
+                         cwd=self.root).check()
 
     @property
     def env(self) -> dict[str, str]:

@@ -19,6 +19,7 @@ from tierguard.capture.engine_host import Toolchain
 # runtime (Pulumi.yaml `runtime:`) -> the module whose ``toolchain(project_dir, main, options)`` runs it
 LAUNCHERS: dict[str, str] = {
     "yaml": "tierguard.capture.languages.yaml",
+    "nodejs": "tierguard.capture.languages.nodejs",
 }
 
 # Runtimes Pulumi has that tierguard does not run offline: their previews are read instead.
