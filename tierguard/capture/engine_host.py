@@ -516,7 +516,8 @@ class Toolchain:
     ``outside`` lists path prefixes that are never the user's code (a module cache, a toolchain root);
     ``reports`` says the launcher writes the TIERGUARD_CAPTURE_REPORT file (python_exec.py does);
     ``locate`` replaces the source-position lookup for a language whose positions are not the user's
-    files (the YAML host's are frames of its own Go code).
+    files (the YAML host's are frames of its own Go code); ``crash`` picks the detail of a crashed
+    program from its stderr lines when the last line is not it (a Go panic's goroutine dump).
     """
 
     runtime: str
@@ -527,6 +528,7 @@ class Toolchain:
     reports: bool = False
     locate: Callable[[dict[str, Any], list[tuple[str, int]]], dict[str, Any] | None] | None = None
     used_files: tuple[str, ...] = ()  # files outside the project the capture depends on (for the cache)
+    crash: Callable[[list[str]], str | None] | None = None
 
 
 def engine_environment(request: dict[str, Any]) -> dict[str, str]:
@@ -629,7 +631,8 @@ def _answer(
     if d.errors:
         return {"error": {"kind": "logged", "message": d.errors[0]}}
     if code != 0 or (toolchain.reports and "used" not in report):
-        detail = last_words[-1] if last_words else f"exit status {code}"
+        detail = (toolchain.crash(last_words) if toolchain.crash else None) or (
+            last_words[-1] if last_words else f"exit status {code}")
         return {"error": {"kind": "crashed", "message": detail}}
     project_dir = Path(d.request["project_dir"]).resolve()
     prefixes = (*report.get("prefixes", []), *(o for o in toolchain.outside if o != str(LAUNCHER)))

@@ -17,7 +17,9 @@ from typing import Any
 from tierguard.capture.engine_host import Toolchain
 
 # runtime (Pulumi.yaml `runtime:`) -> the module whose ``toolchain(project_dir, main, options)`` runs it
-LAUNCHERS: dict[str, str] = {}
+LAUNCHERS: dict[str, str] = {
+    "go": "tierguard.capture.languages.go",
+}
 
 # Runtimes Pulumi has that tierguard does not run offline: their previews are read instead.
 NOT_OFFLINE = {"dotnet": ".NET", "java": "Java"}
