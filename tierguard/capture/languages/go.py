@@ -58,8 +58,8 @@ def toolchain(project_dir: Path, main: str, options: dict[str, Any]) -> Toolchai
     modules = _main_modules(env)
     prebuilt = _find_binary(binary, program_dir) if binary else None
     identity = {
-        "go": env.get("GOVERSION"), "goflags": env.get("GOFLAGS"), "platform": [env.get("GOOS"), env.get("GOARCH")],
-        "cgo": env.get("CGO_ENABLED"),
+        "go": env.get("GOVERSION"), "goflags": env.get("GOFLAGS"),
+        "platform": [env.get("GOOS"), env.get("GOARCH"), env.get("CGO_ENABLED")],
         # go.mod, go.sum and go.work decide the build even where they sit above the project
         "modules": {f: cache.file_digest(f) for f in _module_files(env)},
         "binary": _file_mark(prebuilt) if prebuilt else None,
@@ -128,7 +128,8 @@ def _go_env_cached(go: str, program_dir: str, mark: tuple[Any, ...]) -> dict[str
                              timeout=60, check=True).stdout
         return json.loads(out)
     except (OSError, subprocess.SubprocessError, ValueError) as exc:
-        raise InputError(program_dir, f"`go env` failed: {_first_line(getattr(exc, 'stderr', '') or str(exc))}")
+        detail = _first_line(getattr(exc, "stderr", "") or str(exc))
+        raise InputError(program_dir, f"`go env` failed: {detail}") from None
 
 
 def _go_env(go: str, program_dir: Path) -> dict[str, str]:
@@ -212,7 +213,8 @@ def locator(project_dir: Path, modules: list[tuple[str, Path]], outside: tuple[s
 def panic_detail(stderr_lines: list[str]) -> str | None:
     """A crashed Go program's ``panic: ...`` line and the first frame in the user's files, not the
     last line of its goroutine dump."""
-    panic = next((i for i, ln in enumerate(stderr_lines) if ln.startswith(("panic: ", "fatal error: "))), None)
+    starts = ("panic: ", "fatal error: ")
+    panic = next((i for i, ln in enumerate(stderr_lines) if ln.startswith(starts)), None)
     if panic is None:
         return None
     message = stderr_lines[panic].strip()
@@ -251,10 +253,11 @@ def _build(go: str | None, project_dir: Path, program_dir: Path, build_target: s
             proc = subprocess.run([go, "build", "-trimpath", "-o", str(out)], cwd=program_dir,
                                   stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=limit)
         except subprocess.TimeoutExpired:
-            raise InputError(str(project_dir), f"`go build` did not finish within {limit:g} s and was stopped "
-                             "(set TIERGUARD_CAPTURE_TIMEOUT to allow longer)") from None
+            raise InputError(str(project_dir), f"`go build` did not finish within {limit:g} s and was "
+                             "stopped (set TIERGUARD_CAPTURE_TIMEOUT to allow longer)") from None
     if proc.returncode != 0:
-        raise InputError(str(project_dir), f"`go build` failed: {_build_error(proc.stderr, program_dir, project_dir)}")
+        detail = _build_error(proc.stderr, program_dir, project_dir)
+        raise InputError(str(project_dir), f"`go build` failed: {detail}")
     if not os.access(out, os.X_OK):
         raise InputError(str(project_dir), "go program is not executable, does your program have a 'main' "
                          "package?")
