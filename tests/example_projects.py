@@ -1,7 +1,8 @@
 """The example projects under examples/, by runtime, and what each one says it must trigger.
 
 A Python example states its expectations in `__main__.py`, a Pulumi YAML example (`runtime: yaml`,
-its program in Pulumi.yaml) in Pulumi.yaml, as comment lines: `# tierguard-expect: <policy>` for a
+its program in Pulumi.yaml) in Pulumi.yaml, a Go example in `main.go` (`//` comments; the Go examples
+share one module, examples/go.mod), as comment lines: `# tierguard-expect: <policy>` for a
 policy that must block it (mandatory), `# tierguard-expect-advisory: <policy>` for an advisory one.
 A TypeScript or JavaScript example (`runtime: nodejs`) states them in its program (`main`, else
 index.ts) as `// tierguard-expect: <policy>` lines.
@@ -23,8 +24,12 @@ COMPLIANT = ROOT / "examples" / "compliant"
 PYTHON_RUNTIME = "python"
 YAML_RUNTIME = "yaml"
 NODEJS_RUNTIME = "nodejs"
+GO_RUNTIME = "go"
 # the file that holds each runtime's program (and so its expectation lines)
-PROGRAM_FILE = {PYTHON_RUNTIME: "__main__.py", YAML_RUNTIME: "Pulumi.yaml", NODEJS_RUNTIME: "index.ts"}
+PROGRAM_FILE = {
+    PYTHON_RUNTIME: "__main__.py", YAML_RUNTIME: "Pulumi.yaml", NODEJS_RUNTIME: "index.ts",
+    GO_RUNTIME: "main.go",
+}
 EXPECT = re.compile(
     r"^(?:#|//)\s*tierguard-expect(?P<advisory>-advisory)?:\s*(?P<policy>[A-Za-z0-9_.-]+)\s*$", re.M
 )

@@ -528,7 +528,8 @@ class Toolchain:
     ``outside`` lists path prefixes that are never the user's code (a module cache, a toolchain root);
     ``reports`` says the launcher writes the TIERGUARD_CAPTURE_REPORT file (python_exec.py does);
     ``locate`` replaces the source-position lookup for a language whose positions are not the user's
-    files (the YAML host's are frames of its own Go code).
+    files (the YAML host's are frames of its own Go code); ``crash`` picks the detail of a crashed
+    program from its stderr lines when the last line is not it (a Go panic's goroutine dump).
     """
 
     runtime: str

@@ -20,6 +20,7 @@ from tierguard.capture.engine_host import Toolchain
 LAUNCHERS: dict[str, str] = {
     "yaml": "tierguard.capture.languages.yaml",
     "nodejs": "tierguard.capture.languages.nodejs",
+    "go": "tierguard.capture.languages.go",
 }
 
 # Runtimes Pulumi has that tierguard does not run offline: their previews are read instead.
