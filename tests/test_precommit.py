@@ -141,10 +141,10 @@ def test_hook_manifest() -> None:
     assert hook["entry"] == "python -m tierguard.integrations.precommit"
     assert hook["pass_filenames"] and hook["require_serial"]
     raw = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert raw[0]["files"] == r"\.(py|ya?ml|[cm]?[jt]sx?|json|lock)$"
+    assert raw[0]["files"] == r"\.(py|ya?ml|[cm]?[jt]sx?|json|lock|go|mod|sum)$"
     files = re.compile(raw[0]["files"])
     staged = ["__main__.py", "Pulumi.dev.yaml", "index.ts", "src/app.mts", "index.js", "package.json",
-              "yarn.lock", "tsconfig.json"]
+              "yarn.lock", "tsconfig.json", "main.go", "go.mod", "go.sum"]
     assert all(files.search(name) for name in staged)
     assert not any(files.search(name) for name in ("README.md", "Dockerfile", "logo.png"))
 
