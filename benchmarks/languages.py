@@ -74,16 +74,92 @@ def write_yaml(root: Path, size: int) -> Path:
     return directory
 
 
-WRITERS: dict[str, Callable[[Path, int], Path]] = {"python": write_python, "yaml": write_yaml}
+TYPESCRIPT = """\
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+
+const count = new pulumi.Config().requireNumber("count");
+for (let i = 0; i < count; i++) {
+    new k8s.core.v1.ConfigMap(`settings-${i}`, {
+        metadata: { name: `settings-${i}`, namespace: "%s" },
+        data: { index: `${i}` },
+    });
+}
+"""
 
 
-def _check(project: Path, capture: str, work: Path) -> tuple[float, dict[str, Any] | str]:
+def write_nodejs(root: Path, size: int) -> Path:
+    """TypeScript on the nodejs examples' one node_modules (examples/, `make node-examples`), linked."""
+    directory = root / "program"
+    _project(directory, f"bench-nodejs-{size}", "nodejs", size)
+    (directory / "index.ts").write_text(TYPESCRIPT % NAMESPACE, encoding="utf-8")
+    (directory / "tsconfig.json").write_text(
+        json.dumps({"extends": str(REPO / "examples" / "tsconfig.base.json"), "files": ["index.ts"]}),
+        encoding="utf-8",
+    )
+    (directory / "node_modules").symlink_to(REPO / "examples" / "node_modules", target_is_directory=True)
+    return directory
+
+
+GO_PROGRAM = """\
+package main
+
+import (
+\t"strconv"
+
+\tcorev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+\tmetav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+\t"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+\t"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+func main() {
+\tpulumi.Run(func(ctx *pulumi.Context) error {
+\t\tcount := config.RequireInt(ctx, "count")
+\t\tfor i := 0; i < count; i++ {
+\t\t\tname := "settings-" + strconv.Itoa(i)
+\t\t\t_, err := corev1.NewConfigMap(ctx, name, &corev1.ConfigMapArgs{
+\t\t\t\tMetadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String("%s")},
+\t\t\t\tData:     pulumi.StringMap{"index": pulumi.String(strconv.Itoa(i))},
+\t\t\t})
+\t\t\tif err != nil {
+\t\t\t\treturn err
+\t\t\t}
+\t\t}
+\t\treturn nil
+\t})
+}
+"""
+
+
+def write_go(root: Path, size: int) -> Path:
+    """A package of the Go examples' one module (examples/go.mod and go.sum, copied beside it)."""
+    module = root / "examples"
+    module.mkdir(parents=True, exist_ok=True)
+    for name in ("go.mod", "go.sum"):
+        shutil.copy(REPO / "examples" / name, module / name)
+    directory = module / "program"
+    _project(directory, f"bench-go-{size}", "go", size)
+    (directory / "main.go").write_text(GO_PROGRAM % NAMESPACE, encoding="utf-8")
+    return directory
+
+
+WRITERS: dict[str, Callable[[Path, int], Path]] = {
+    "python": write_python, "nodejs": write_nodejs, "yaml": write_yaml, "go": write_go,
+}
+# the provider plugins the CLI needs beyond what the Workspace installs: the Go SDK's kubernetes
+GO_SDK_PLUGINS = (("kubernetes", "v4.32.0"),)
+
+
+def _check(
+    project: Path, capture: str, work: Path, env: dict[str, str]
+) -> tuple[float, dict[str, Any] | str]:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "tierguard", "check", str(project), "--stack", STACK, "--no-cache",
          "--capture", capture, "--format", "json",
          "--policy-pack-config", str(engine._merged_config("app", work / "app.json"))],
-        capture_output=True, text=True, timeout=1800, check=False,
+        capture_output=True, text=True, timeout=1800, check=False, env=env,
     )
     seconds = time.perf_counter() - started
     if done.returncode not in (0, 1):
@@ -100,14 +176,16 @@ def measure_one(cli: Path, runtime: str, size: int, work: Path) -> dict[str, Any
     shutil.rmtree(base, ignore_errors=True)
     project = WRITERS[runtime](base, size)
     row: dict[str, Any] = {"runtime": runtime, "size": size}
+    ws = _workspace(cli, runtime, base)
+    # the YAML host reads schemas from provider plugins: the workspace's (the stand-in providers)
+    env = dict(os.environ, PULUMI_HOME=ws.env["PULUMI_HOME"]) if runtime == "yaml" else dict(os.environ)
     modes = ("mocks", "engine") if runtime == "python" else ("engine",)
     for mode in modes:
-        seconds, got = _check(project, mode, base)
+        seconds, got = _check(project, mode, base, env)
         if isinstance(got, str):
             row[mode] = {"error": got}
             continue
         row[mode] = {"seconds": seconds, "resources": got["resources"], "found": sorted(_found(got))}
-    ws = pulumi_cli.Workspace(cli=cli, root=base / "pulumi")
     ws.run("stack", "init", STACK, cwd=project).check()
     events = base / "events.jsonl"
     started = time.perf_counter()
@@ -124,9 +202,32 @@ def measure_one(cli: Path, runtime: str, size: int, work: Path) -> dict[str, Any
     return row
 
 
+def _workspace(cli: Path, runtime: str, base: Path) -> pulumi_cli.Workspace:
+    """The CLI's workspace; for Go, with the STAND-IN Go host on the PATH and the stand-in providers at
+    the Go SDK's versions (as tests/e2e/test_e2e_go.py sets it up)."""
+    ws = pulumi_cli.Workspace(cli=cli, root=base / "pulumi")
+    if runtime != "go":
+        return ws
+    hosts = base / "hosts"
+    hosts.mkdir(exist_ok=True)
+    shutil.copy(pulumi_cli.PLUGINS / "pulumi-language-go", hosts / "pulumi-language-go")
+    ws = pulumi_cli.Workspace(cli=cli, root=base / "pulumi",
+                              extra_env={"PATH": f"{hosts}{os.pathsep}{ws.env['PATH']}"})
+    for pkg, version in GO_SDK_PLUGINS:
+        src = ws.root / "plugin-src" / pkg
+        ws.run("plugin", "install", "resource", pkg, version, "--file", str(src), cwd=ws.root).check()
+    return ws
+
+
 def available() -> list[str]:
     """The runtimes whose program can be written and run here."""
-    return [r for r in WRITERS if r != "yaml" or shutil.which("pulumi-language-yaml") or _yaml_host()]
+    ready = {
+        "python": True,
+        "nodejs": bool(shutil.which("node")) and (REPO / "examples/node_modules/@pulumi/pulumi").is_dir(),
+        "yaml": bool(shutil.which("pulumi-language-yaml")) or _yaml_host(),
+        "go": bool(shutil.which("go")),
+    }
+    return [r for r in WRITERS if ready[r]]
 
 
 def _yaml_host() -> bool:
