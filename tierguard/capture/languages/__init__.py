@@ -27,6 +27,17 @@ LAUNCHERS: dict[str, str] = {
 NOT_OFFLINE = {"dotnet": ".NET", "java": "Java"}
 
 
+def pwd_main(project_dir: Path, main: str) -> tuple[Path, str]:
+    """pkg/engine/project.go getPwdMain: the program's directory and its entry point (``.`` when
+    ``main`` is empty or a directory, else the file's name); every runtime's host starts there."""
+    if not main or main == ".":
+        return project_dir, "."
+    target = (project_dir / main).resolve()
+    if target.is_dir():
+        return target, "."
+    return target.parent, target.name
+
+
 def offline_runtimes() -> tuple[str, ...]:
     return ("python", *LAUNCHERS)
 

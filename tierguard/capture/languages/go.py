@@ -36,6 +36,7 @@ from urllib.parse import quote, unquote, urlparse
 from tierguard.capture import cache
 from tierguard.capture import runner as shared
 from tierguard.capture.engine_host import Launch, Toolchain, engine_environment, parallel, timeout_seconds
+from tierguard.capture.languages import pwd_main
 from tierguard.model.records import InputError
 
 GO_ENV = ("GOVERSION", "GOROOT", "GOMODCACHE", "GOMOD", "GOWORK", "GOFLAGS", "GOOS", "GOARCH", "CGO_ENABLED")
@@ -49,7 +50,7 @@ _LOCKS_LOCK = threading.Lock()
 def toolchain(project_dir: Path, main: str, options: dict[str, Any]) -> Toolchain:
     """The Go toolchain on the PATH for this project, refused in one line when there is none."""
     binary, build_target = _options(project_dir, options)
-    program_dir = _program_dir(project_dir, main)
+    program_dir, _ = pwd_main(project_dir, main)
     go = shutil.which("go")
     if go is None and not binary:
         raise InputError(str(project_dir), "runtime 'go' needs the Go toolchain: put `go` on the PATH "
@@ -94,12 +95,6 @@ def _options(project_dir: Path, options: dict[str, Any]) -> tuple[str, str]:
     if found["binary"] and found["buildTarget"]:
         raise InputError(str(project_dir / "Pulumi.yaml"), "binary and buildTarget cannot both be specified")
     return found["binary"], found["buildTarget"]
-
-
-def _program_dir(project_dir: Path, main: str) -> Path:
-    """engine/project.go getPwdMain: ``main`` as a directory is the program's, a file's parent otherwise."""
-    target = (project_dir / (main or ".")).resolve()
-    return target if target.is_dir() else target.parent
 
 
 def _find_binary(binary: str, program_dir: Path) -> Path:

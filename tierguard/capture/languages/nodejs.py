@@ -34,7 +34,6 @@ with a reader of both forms that maps an ES module's frame through Node's source
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import re
@@ -45,8 +44,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from tierguard.capture import engine_host
+from tierguard.capture import cache, engine_host
 from tierguard.capture import runner as shared
+from tierguard.capture.languages import pwd_main
 from tierguard.model.records import InputError
 
 RUN_ENTRY = ("@pulumi", "pulumi", "cmd", "run")
@@ -66,16 +66,6 @@ def search_up(start: Path, *parts: str) -> Path | None:
         if candidate.exists():
             return candidate
     return None
-
-
-def pwd_main(project_dir: Path, main: str) -> tuple[Path, str]:
-    """pkg/engine/project.go getPwdMain: the program's directory and its entry point."""
-    if not main or main == ".":
-        return project_dir, "."
-    target = (project_dir / main).resolve()
-    if target.is_dir():
-        return target, "."
-    return target.parent, target.name
 
 
 def options_of(project_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
@@ -154,12 +144,6 @@ def _node_version(node: str, mtime_ns: int) -> str:
     except OSError:
         return ""
     return done.stdout.strip()
-
-
-def _digest(path: Path | None) -> str | None:
-    if path is None:
-        return None
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def pulumi_packages(node_modules: Path) -> dict[str, str]:
@@ -256,7 +240,8 @@ def toolchain(project_dir: Path, main: str, options: dict[str, Any]) -> engine_h
     lock = lockfile(pwd)
     identity = {
         "node": version, "node_path": node, "lockfile": str(lock) if lock else None,
-        "lockfile_digest": _digest(lock), "packages": pulumi_packages(node_modules), "run": str(run),
+        "lockfile_digest": cache.file_digest(lock) if lock else None,
+        "packages": pulumi_packages(node_modules), "run": str(run),
         "options": {**opts, "nodeargs": opts["nodeargs"]},
         "transpile_only": os.environ.get("PULUMI_NODEJS_TRANSPILE_ONLY", ""),
     }

@@ -43,6 +43,7 @@ import yaml
 
 from tierguard.capture import cache, engine_host
 from tierguard.capture.engine_host import Launch, Toolchain
+from tierguard.capture.languages import pwd_main
 from tierguard.model.records import InputError
 
 HOST = "pulumi-language-yaml"
@@ -73,12 +74,6 @@ def find_host() -> Path | None:
 
 
 # -- the program file ------------------------------------------------------------------------------
-
-
-def program_dir(project_dir: Path, main: str) -> Path:
-    """getPwdMain: the program directory the host loads its template from."""
-    target = (project_dir / main).resolve() if main not in ("", ".") else project_dir
-    return target if target.is_dir() else target.parent
 
 
 def program_file(directory: Path) -> Path | None:
@@ -204,7 +199,7 @@ def toolchain(project_dir: Path, main: str, options: dict[str, Any]) -> Toolchai
     host = find_host()
     if host is None:
         raise InputError(str(project_dir), f"no {HOST} (the Pulumi YAML language host): {HOW_TO_GET}")
-    directory = program_dir(project_dir, main)
+    directory, _ = pwd_main(project_dir, main)
     file = program_file(directory)
     if file is None:
         raise InputError(str(directory), "no Main.yaml, Main.json or Pulumi.yaml: no YAML program to run")
