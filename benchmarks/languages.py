@@ -147,8 +147,7 @@ def write_go(root: Path, size: int) -> Path:
 WRITERS: dict[str, Callable[[Path, int], Path]] = {
     "python": write_python, "nodejs": write_nodejs, "yaml": write_yaml, "go": write_go,
 }
-# the provider plugins the CLI needs beyond what the Workspace installs: the Go SDK's kubernetes
-GO_SDK_PLUGINS = (("kubernetes", "v4.32.0"),)
+
 
 
 def _check(
@@ -203,20 +202,10 @@ def measure_one(cli: Path, runtime: str, size: int, work: Path) -> dict[str, Any
 
 
 def _workspace(cli: Path, runtime: str, base: Path) -> pulumi_cli.Workspace:
-    """The CLI's workspace; for Go, with the STAND-IN Go host on the PATH and the stand-in providers at
-    the Go SDK's versions (as tests/e2e/test_e2e_go.py sets it up)."""
-    ws = pulumi_cli.Workspace(cli=cli, root=base / "pulumi")
-    if runtime != "go":
-        return ws
-    hosts = base / "hosts"
-    hosts.mkdir(exist_ok=True)
-    shutil.copy(pulumi_cli.PLUGINS / "pulumi-language-go", hosts / "pulumi-language-go")
-    ws = pulumi_cli.Workspace(cli=cli, root=base / "pulumi",
-                              extra_env={"PATH": f"{hosts}{os.pathsep}{ws.env['PATH']}"})
-    for pkg, version in GO_SDK_PLUGINS:
-        src = ws.root / "plugin-src" / pkg
-        ws.run("plugin", "install", "resource", pkg, version, "--file", str(src), cwd=ws.root).check()
-    return ws
+    """The CLI's workspace; for Go, with the stand-in Go host (as tests/e2e/test_e2e_go.py has it)."""
+    if runtime == "go":
+        return pulumi_cli.go_workspace(cli, base)
+    return pulumi_cli.Workspace(cli=cli, root=base / "pulumi")
 
 
 def available() -> list[str]:

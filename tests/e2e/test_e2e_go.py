@@ -8,7 +8,6 @@ included, and holds what each example's main.go names.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,7 +22,6 @@ GO_PROJECTS = [*projects(VIOLATIONS, GO_RUNTIME), *projects(COMPLIANT, GO_RUNTIM
 GO = shutil.which("go")
 # Go keeps its build cache under $XDG_CACHE_HOME, private to each test: keep the machine's.
 GOCACHE = subprocess.run([GO, "env", "GOCACHE"], capture_output=True, text=True).stdout.strip() if GO else ""
-GO_SDK_PLUGINS = (("aws", "v6.83.4"), ("kubernetes", "v4.32.0"))  # examples/go.mod's provider SDKs
 
 
 @pytest.fixture
@@ -31,16 +29,7 @@ def go_ws(cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pulumi_
     if GO is None:
         pytest.fail("the Go e2e tests need `go` on the PATH (it builds the CLI too)", pytrace=False)
     monkeypatch.setenv("GOCACHE", GOCACHE)
-    hosts = tmp_path / "hosts"
-    hosts.mkdir()
-    shutil.copy(pulumi_cli.PLUGINS / "pulumi-language-go", hosts / "pulumi-language-go")
-    base = pulumi_cli.Workspace(cli=cli, root=tmp_path / "pulumi")
-    ws = pulumi_cli.Workspace(cli=cli, root=tmp_path / "pulumi",
-                              extra_env={"PATH": f"{hosts}{os.pathsep}{base.env['PATH']}"})
-    for pkg, version in GO_SDK_PLUGINS:
-        src = ws.root / "plugin-src" / pkg
-        ws.run("plugin", "install", "resource", pkg, version, "--file", str(src), cwd=ws.root).check()
-    return ws
+    return pulumi_cli.go_workspace(cli, tmp_path)
 
 
 def copy_go_project(src: Path, dest_root: Path) -> Path:

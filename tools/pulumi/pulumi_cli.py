@@ -242,3 +242,22 @@ def packs_ran(events: list[dict]) -> set[str]:
         for e in events
         if "policyAnalyzeStackSummaryEvent" in e
     }
+
+
+# examples/go.mod's provider SDKs: the Go programs ask the engine for these plugin versions
+GO_SDK_PLUGINS = (("aws", "v6.83.4"), ("kubernetes", "v4.32.0"))
+
+
+def go_workspace(cli: Path, root: Path) -> Workspace:
+    """A workspace in `root` for Go programs: the STAND-IN Go language host (plugins/pulumi-language-go)
+    first on its PATH and the stand-in providers also installed at the Go SDKs' versions."""
+    hosts = root / "hosts"
+    hosts.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PLUGINS / "pulumi-language-go", hosts / "pulumi-language-go")
+    base = Workspace(cli=cli, root=root / "pulumi")
+    path = f"{hosts}{os.pathsep}{base.env['PATH']}"
+    ws = Workspace(cli=cli, root=root / "pulumi", extra_env={"PATH": path})
+    for pkg, version in GO_SDK_PLUGINS:
+        src = ws.root / "plugin-src" / pkg
+        ws.run("plugin", "install", "resource", pkg, version, "--file", str(src), cwd=ws.root).check()
+    return ws
